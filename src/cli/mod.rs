@@ -1,0 +1,56 @@
+//! The command line: global options and one subcommand per admin task.
+
+mod import;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Overrides, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "partner-api",
+    version,
+    about = "Partner integration API: creator job feeds, partner clicks and applications on one SQLite file",
+    after_help = "Settings come from flags, then environment variables, then the config file, \
+                  then defaults. Run `partner-api serve --demo` for a server with sample data."
+)]
+pub struct Cli {
+    /// Config file [default: ./partner.toml when it exists; env: PARTNER_API_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    /// SQLite database file [default: ./partner.db; env: PARTNER_API_DB]
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the partner API
+    Serve(serve::ServeArgs),
+    /// Load data from files
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        config: cli.config,
+        db: cli.db,
+        listen: None,
+    };
+    match cli.command {
+        Command::Serve(args) => serve::run(overrides, args),
+        Command::Import(command) => {
+            let settings = Settings::resolve(&overrides)?;
+            import::run(&settings, command)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The SQLite file: connection settings, schema migrations, the read pool
+//! and the single writer.
+
+mod migrate;
+pub mod reads;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+pub use writer::Writer;
+
+/// How long a connection waits for another one's write lock before it
+/// reports `SQLITE_BUSY`. Imports of large files hold the lock for seconds,
+/// so this is generous.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// Errors from the store that the HTTP layer maps to responses.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("write not committed: {0}")]
+    CommitFailed(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+/// Sets the per-connection pragmas that every connection needs.
+fn configure(conn: &Connection, synchronous_full: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        if synchronous_full { "FULL" } else { "NORMAL" },
+    )?;
+    Ok(())
+}
+
+/// Opens a read-write connection with the project's settings, creating the
+/// file when it does not exist, switching it to WAL and applying the schema.
+pub fn open_writable(path: &Path, synchronous_full: bool) -> anyhow::Result<Connection> {
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.exists()
+    {
+        anyhow::bail!(
+            "cannot create database {}: folder {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    let mut conn = Connection::open(path)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .with_context(|| format!("cannot switch {} to WAL", path.display()))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!(
+            "database {} stays in journal mode {mode}; WAL is required",
+            path.display()
+        );
+    }
+    configure(&conn, synchronous_full)?;
+    migrate::apply(&mut conn)
+        .with_context(|| format!("cannot apply the schema to {}", path.display()))?;
+    Ok(conn)
+}
+
+/// Opens an existing database for reading only, for commands that must not
+/// create a file (export, backup, listings).
+pub fn open_existing(path: &Path) -> anyhow::Result<Connection> {
+    if !path.exists() {
+        anyhow::bail!(
+            "database {} does not exist; pass --db or set {}",
+            path.display(),
+            crate::config::ENV_DB
+        );
+    }
+    open_writable(path, false)
+}
+
+/// Builds the read pool. Call after `open_writable`, which sets WAL once.
+pub fn read_pool(path: &Path, size: u32) -> anyhow::Result<Pool> {
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(|conn| {
+            configure(conn, false)?;
+            conn.pragma_update(None, "query_only", true)
+        });
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(manager)
+        .context("cannot open the read connection pool")
+}
+
+/// The database handles a server holds: the read pool and the writer.
+#[derive(Clone)]
+pub struct Store {
+    pub path: PathBuf,
+    pub pool: Pool,
+    pub writer: Writer,
+}
+
+impl Store {
+    pub fn open(path: &Path, synchronous_full: bool) -> anyhow::Result<Store> {
+        let conn = open_writable(path, synchronous_full)?;
+        let pool = read_pool(path, 8)?;
+        let writer = Writer::start(conn);
+        Ok(Store {
+            path: path.to_path_buf(),
+            pool,
+            writer,
+        })
+    }
+}
+
+/// The current time as stored: RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    format_time(chrono::Utc::now())
+}
+
+pub fn format_time(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

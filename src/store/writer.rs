@@ -1,0 +1,180 @@
+//! The single writer: one thread owns the write connection and commits the
+//! writes waiting in its queue in one `BEGIN IMMEDIATE` transaction (group
+//! commit). A caller's reply is sent only after the commit that holds its
+//! write, so an acknowledged write is a committed write.
+
+use std::any::Any;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, ErrorCode};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+
+/// Maximum number of writes committed in one transaction.
+const MAX_BATCH: usize = 512;
+/// Capacity of the queue; senders wait when it is full.
+const QUEUE_CAPACITY: usize = 8192;
+/// How long the writer keeps retrying a busy database before it fails the
+/// batch. SQLite's busy handler already waits `BUSY_TIMEOUT` per attempt.
+const BUSY_DEADLINE: Duration = Duration::from_secs(300);
+
+type AnyValue = Box<dyn Any + Send>;
+
+/// One queued write and where its result goes.
+struct Job {
+    write: Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>,
+    reply: oneshot::Sender<Result<AnyValue, StoreError>>,
+}
+
+/// A handle to the writer thread; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`. The thread ends when every
+    /// `Writer` handle has been dropped and the queue is drained.
+    pub fn start(conn: Connection) -> Writer {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, receiver))
+            .expect("spawning the writer thread");
+        Writer { queue }
+    }
+
+    /// Queues `write` and waits until the transaction that holds it
+    /// commits. An error from `write` rolls back only its own savepoint.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (job, reply) = job(write);
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        downcast(reply.await.map_err(|_| StoreError::WriterGone)?)
+    }
+
+    /// Like `write`, for threads outside the async runtime.
+    pub fn write_blocking<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (job, reply) = job(write);
+        self.queue
+            .blocking_send(job)
+            .map_err(|_| StoreError::WriterGone)?;
+        downcast(reply.blocking_recv().map_err(|_| StoreError::WriterGone)?)
+    }
+}
+
+fn job<T: Send + 'static>(
+    write: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+) -> (Job, oneshot::Receiver<Result<AnyValue, StoreError>>) {
+    let (reply, receiver) = oneshot::channel();
+    let write = Box::new(move |conn: &Connection| write(conn).map(|v| Box::new(v) as AnyValue));
+    (Job { write, reply }, receiver)
+}
+
+fn downcast<T: 'static>(result: Result<AnyValue, StoreError>) -> Result<T, StoreError> {
+    result.map(|value| {
+        *value
+            .downcast::<T>()
+            .expect("a job's reply has the type of its write")
+    })
+}
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Begins an immediate transaction, retrying while another process (an
+/// import, a backup) holds the write lock past the busy timeout.
+fn begin(conn: &Connection) -> rusqlite::Result<()> {
+    let started = Instant::now();
+    loop {
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Err(err) if is_busy(&err) && started.elapsed() < BUSY_DEADLINE => {
+                tracing::warn!(error = %err, "database busy; the writer retries");
+            }
+            result => return result,
+        }
+    }
+}
+
+fn run(conn: Connection, mut receiver: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, &mut batch);
+    }
+    tracing::debug!("database writer stopped");
+}
+
+/// Runs each write of the batch in its own savepoint, commits once, then
+/// answers every caller.
+fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    let size = batch.len();
+    if let Err(err) = begin(conn) {
+        tracing::error!(error = %err, size, "cannot begin a write transaction");
+        let message = format!("cannot begin a write transaction: {err}");
+        for job in batch.drain(..) {
+            let _ = job
+                .reply
+                .send(Err(StoreError::CommitFailed(message.clone())));
+        }
+        return;
+    }
+
+    let mut results = Vec::with_capacity(size);
+    for job in batch.drain(..) {
+        let result = run_in_savepoint(conn, job.write);
+        results.push((job.reply, result));
+    }
+
+    let commit = conn.execute_batch("COMMIT");
+    if let Err(err) = &commit {
+        tracing::error!(error = %err, size, "write batch commit failed");
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for (reply, result) in results {
+        let answer = match (&commit, result) {
+            (Ok(()), result) => result.map_err(StoreError::Sqlite),
+            (Err(err), _) => Err(StoreError::CommitFailed(err.to_string())),
+        };
+        // The caller may have gone away (client disconnected); the write
+        // stays committed either way.
+        let _ = reply.send(answer);
+    }
+}
+
+fn run_in_savepoint(
+    conn: &Connection,
+    write: Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>,
+) -> rusqlite::Result<AnyValue> {
+    conn.execute_batch("SAVEPOINT write")?;
+    match write(conn) {
+        Ok(value) => {
+            conn.execute_batch("RELEASE write")?;
+            Ok(value)
+        }
+        Err(err) => {
+            conn.execute_batch("ROLLBACK TO write; RELEASE write")?;
+            Err(err)
+        }
+    }
+}
