@@ -21,10 +21,11 @@ const QUEUE_CAPACITY: usize = 8192;
 const BUSY_DEADLINE: Duration = Duration::from_secs(300);
 
 type AnyValue = Box<dyn Any + Send>;
+type WriteFn = Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>;
 
 /// One queued write and where its result goes.
 struct Job {
-    write: Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>,
+    write: WriteFn,
     reply: oneshot::Sender<Result<AnyValue, StoreError>>,
 }
 
@@ -77,7 +78,8 @@ fn job<T: Send + 'static>(
     write: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> (Job, oneshot::Receiver<Result<AnyValue, StoreError>>) {
     let (reply, receiver) = oneshot::channel();
-    let write = Box::new(move |conn: &Connection| write(conn).map(|v| Box::new(v) as AnyValue));
+    let write: WriteFn =
+        Box::new(move |conn: &Connection| write(conn).map(|v| Box::new(v) as AnyValue));
     (Job { write, reply }, receiver)
 }
 
@@ -162,10 +164,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     }
 }
 
-fn run_in_savepoint(
-    conn: &Connection,
-    write: Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>,
-) -> rusqlite::Result<AnyValue> {
+fn run_in_savepoint(conn: &Connection, write: WriteFn) -> rusqlite::Result<AnyValue> {
     conn.execute_batch("SAVEPOINT write")?;
     match write(conn) {
         Ok(value) => {

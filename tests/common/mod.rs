@@ -174,6 +174,7 @@ impl Server {
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("server did not start; it logged:\n{}", seen.join("\n"));
                 }
             }
