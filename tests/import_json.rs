@@ -13,7 +13,7 @@ fn run_import(workspace: &Workspace, file: &std::path::Path) -> std::process::Ou
     )
 }
 
-/// Every row of the profiles and jobs tables, for before/after comparisons.
+/// Lists every row of the profiles and jobs tables, for before/after comparisons.
 fn snapshot(workspace: &Workspace) -> Vec<String> {
     let conn = workspace.open();
     let mut rows = Vec::new();

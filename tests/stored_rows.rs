@@ -1,4 +1,4 @@
-//! The stored rows hold what the data mapping says: job_clicks with cid,
+//! The stored rows hold what the data mapping specifies: job_clicks with cid,
 //! sub_id, click_source and query_string; rxevents with rxp, sub_id,
 //! client_id and job_id.
 

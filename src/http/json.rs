@@ -55,7 +55,7 @@ impl Fields {
         }
     }
 
-    /// A string field that may be absent or null.
+    /// Returns a string field that may be absent or null.
     pub fn optional_str(&self, name: &str) -> Result<Option<&str>, ApiError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -85,7 +85,7 @@ impl Fields {
         }
     }
 
-    /// An identifier field (handle, job_id, short_code): required, at most
+    /// Returns an identifier field (handle, job_id, short_code): required, at most
     /// `domain::MAX_ID_LEN` bytes, no control characters or spaces.
     pub fn required_id(&self, name: &str) -> Result<&str, ApiError> {
         let value = self.required_str(name)?;
@@ -110,7 +110,7 @@ impl Fields {
         Ok(value)
     }
 
-    /// A free-text field checked by `domain::check_text`.
+    /// Returns a free-text field checked by `domain::check_text`.
     pub fn required_text(&self, name: &str, max: usize) -> Result<&str, ApiError> {
         let value = self.required_str(name)?;
         domain::check_text(name, value, max)

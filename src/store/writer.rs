@@ -1,6 +1,6 @@
 //! The single writer: one thread owns the write connection and commits the
 //! writes waiting in its queue in one `BEGIN IMMEDIATE` transaction (group
-//! commit). A caller's reply is sent only after the commit that holds its
+//! commit). A caller's reply is sent only after the commit that contains its
 //! write, so an acknowledged write is a committed write.
 
 use std::any::Any;
@@ -47,7 +47,7 @@ impl Writer {
         Writer { queue }
     }
 
-    /// Queues `write` and waits until the transaction that holds it
+    /// Queues `write` and waits until the transaction that contains it
     /// commits. An error from `write` rolls back only its own savepoint.
     pub async fn write<T: Send + 'static>(
         &self,
@@ -128,7 +128,7 @@ fn run(conn: Connection, mut receiver: mpsc::Receiver<Job>) {
 }
 
 /// Runs each write of the batch in its own savepoint, commits once, then
-/// answers every caller.
+/// sends every caller its result.
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     let size = batch.len();
     if let Err(err) = begin(conn) {

@@ -21,7 +21,7 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/creators.json")
 }
 
-/// A command for the binary with a clean environment: no settings leak in
+/// Builds a command for the binary with a clean environment: no settings leak in
 /// from the developer's shell or a partner.toml in the working folder.
 pub fn command(dir: &Path) -> Command {
     let mut command = Command::new(binary());
