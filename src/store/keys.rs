@@ -45,9 +45,9 @@ pub enum KeyError {
     NotFound(String),
     #[error("no key named {0:?} is left to revoke; `partner-api keys list` shows the names")]
     NothingToRevoke(String),
-    #[error("{what} of {duration} ends after the year 9999; choose a shorter one")]
+    #[error("{option} {duration} ends after the year 9999; choose a shorter duration")]
     DurationTooLong {
-        what: &'static str,
+        option: &'static str,
         duration: String,
     },
     #[error("cannot read random bytes from the operating system: {0}")]
@@ -162,14 +162,14 @@ pub fn check_name(name: &str) -> Result<(), KeyError> {
 fn add_duration(
     start: DateTime<Utc>,
     duration: Duration,
-    what: &'static str,
+    option: &'static str,
 ) -> Result<DateTime<Utc>, KeyError> {
     TimeDelta::from_std(duration)
         .ok()
         .and_then(|delta| start.checked_add_signed(delta))
         .filter(|end| end.year() <= 9999)
         .ok_or_else(|| KeyError::DurationTooLong {
-            what,
+            option,
             duration: humantime::format_duration(duration).to_string(),
         })
 }
@@ -301,8 +301,8 @@ pub fn rotate(
     })
 }
 
-/// The time between two stored times, when both parse and the second is
-/// later.
+/// Computes the time between two stored times, when both parse and the
+/// second is later.
 fn lifetime_of(created_at: &str, expires_at: &str) -> Option<Duration> {
     let created = DateTime::parse_from_rfc3339(created_at).ok()?;
     let expires = DateTime::parse_from_rfc3339(expires_at).ok()?;
@@ -416,7 +416,15 @@ mod tests {
             assert!(check_name(name).is_ok(), "{name}");
         }
         let too_long = "a".repeat(65);
-        for name in ["", "-acme", ".acme", "acme corp", "acme/1", "ácme", too_long.as_str()] {
+        for name in [
+            "",
+            "-acme",
+            ".acme",
+            "acme corp",
+            "acme/1",
+            "ácme",
+            too_long.as_str(),
+        ] {
             assert!(check_name(name).is_err(), "{name}");
         }
     }
@@ -461,9 +469,11 @@ mod tests {
         assert_eq!(found.unwrap().map(|(_, name)| name), Some("acme".into()));
 
         let stored: String = conn
-            .query_row("SELECT group_concat(hash || prefix) FROM api_keys", [], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT group_concat(hash || prefix) FROM api_keys",
+                [],
+                |row| row.get(0),
+            )
             .unwrap();
         assert!(!stored.contains(&issued.key));
     }
@@ -485,7 +495,13 @@ mod tests {
     fn rotation_keeps_the_old_key_for_the_grace() {
         let mut conn = database();
         let now = at("2026-06-01T12:00:00Z");
-        let old = create(&mut conn, "acme", Some(Duration::from_secs(30 * 86400)), now).unwrap();
+        let old = create(
+            &mut conn,
+            "acme",
+            Some(Duration::from_secs(30 * 86400)),
+            now,
+        )
+        .unwrap();
 
         let rotation = rotate(&mut conn, "acme", Duration::from_secs(3600), None, now).unwrap();
         assert_eq!(rotation.old_expires_at, "2026-06-01T13:00:00.000Z");
