@@ -1,7 +1,9 @@
 //! The command line: global options and one subcommand per admin task.
 
 mod import;
+mod keys;
 mod serve;
+mod table;
 
 use std::path::PathBuf;
 
@@ -37,6 +39,9 @@ enum Command {
     /// Load data from files
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Create, list, rotate and revoke partner API keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -51,6 +56,10 @@ pub fn run() -> anyhow::Result<()> {
         Command::Import(command) => {
             let settings = Settings::resolve(&overrides)?;
             import::run(&settings, command)
+        }
+        Command::Keys(command) => {
+            let settings = Settings::resolve(&overrides)?;
+            keys::run(&settings, command)
         }
     }
 }
