@@ -1,5 +1,6 @@
 //! The command line: global options and one subcommand per admin task.
 
+mod config;
 mod import;
 mod keys;
 mod serve;
@@ -42,6 +43,9 @@ enum Command {
     /// Create, list, rotate and revoke partner API keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Check the configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -61,5 +65,6 @@ pub fn run() -> anyhow::Result<()> {
             let settings = Settings::resolve(&overrides)?;
             keys::run(&settings, command)
         }
+        Command::Config(command) => config::run(overrides, command),
     }
 }
