@@ -89,3 +89,28 @@ CREATE TABLE rxevents (
 );
 CREATE INDEX rxevents_created ON rxevents (created_at);
 CREATE INDEX rxevents_rxp ON rxevents (rxp, created_at);
+
+-- version: 2
+
+-- API keys created with `partner-api keys create`. Only the key's SHA-256
+-- (lowercase hex) is stored; `prefix` is its first characters, enough to
+-- tell keys apart in listings. A key replaced by `keys rotate` points at its
+-- successor through `replaced_by` and works until its `expires_at`, the end
+-- of the rotation's grace period. `last_used_at` lags requests by up to the
+-- server's flush interval.
+CREATE TABLE api_keys (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT,
+    revoked_at   TEXT,
+    last_used_at TEXT,
+    replaced_by  INTEGER REFERENCES api_keys (id)
+);
+-- Names are unique among current keys (neither revoked nor replaced).
+-- `partner-api keys` checks that inside its write transaction. A partial
+-- UNIQUE index cannot express it, because a rotation inserts the new key
+-- before it can point the old one at it.
+CREATE INDEX api_keys_name ON api_keys (name);

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::Deserialize;
 
 pub const DEFAULT_CONFIG_FILE: &str = "partner.toml";
@@ -57,7 +57,7 @@ pub struct FileConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [keys] table")]
 pub struct FileKeys {
     pub integration: Option<String>,
     pub e2e: Option<String>,
@@ -65,7 +65,7 @@ pub struct FileKeys {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [limits] table")]
 pub struct FileLimits {
     pub max_body_bytes: Option<usize>,
     pub header_read_timeout_secs: Option<u64>,
@@ -73,7 +73,7 @@ pub struct FileLimits {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [webhook] table")]
 pub struct FileWebhook {
     pub url: Option<String>,
     pub api_key: Option<String>,
@@ -111,6 +111,8 @@ pub struct Settings {
     pub webhook_secret: Option<String>,
     /// Where each setting came from, by name, for `config check`.
     pub sources: BTreeMap<&'static str, Source>,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
 }
 
 pub const ENV_CONFIG: &str = "PARTNER_API_CONFIG";
@@ -161,20 +163,51 @@ impl Resolver<'_> {
     }
 }
 
+/// A setting whose value is invalid. `Settings::resolve` adds where the
+/// value came from.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value {value:?} for setting `{setting}`: {reason}")]
+pub struct InvalidSetting {
+    pub setting: String,
+    pub value: String,
+    pub reason: String,
+}
+
+fn invalid(setting: &str, value: &str, reason: impl fmt::Display) -> anyhow::Error {
+    InvalidSetting {
+        setting: setting.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+    .into()
+}
+
 fn parse_setting<T: std::str::FromStr>(setting: &str, value: &str) -> anyhow::Result<T>
 where
     T::Err: fmt::Display,
 {
-    value
-        .parse()
-        .map_err(|err| anyhow::anyhow!("invalid value {value:?} for setting `{setting}`: {err}"))
+    value.parse().map_err(|err| invalid(setting, value, err))
+}
+
+/// Parses a count or size that must be at least 1, because 0 would stop
+/// the server from serving anything.
+fn parse_positive<T>(setting: &str, value: &str) -> anyhow::Result<T>
+where
+    T: std::str::FromStr + PartialEq + Default,
+    T::Err: fmt::Display,
+{
+    let number: T = parse_setting(setting, value)?;
+    if number == T::default() {
+        return Err(invalid(setting, value, "must be at least 1"));
+    }
+    Ok(number)
 }
 
 fn parse_bool(setting: &str, value: &str) -> anyhow::Result<bool> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => bail!("invalid value {value:?} for setting `{setting}`: expected true or false"),
+        _ => Err(invalid(setting, value, "expected true or false")),
     }
 }
 
@@ -196,19 +229,92 @@ pub fn load_file(path: Option<&Path>) -> anyhow::Result<(FileConfig, Option<Path
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    let file: FileConfig = toml::from_str(&text)
-        .map_err(|err| anyhow::anyhow!("invalid config file {}: {err}", path.display()))?;
+    let file = parse_file(&text).map_err(|err| {
+        anyhow::anyhow!(
+            "invalid config file {}, {err}; partner.toml.example lists every key",
+            path.display()
+        )
+    })?;
     Ok((file, Some(path)))
 }
 
+/// Parses the text of a config file. An error names the line and the full
+/// key at fault, such as `limits.max_connections`.
+pub fn parse_file(text: &str) -> Result<FileConfig, String> {
+    let deserializer =
+        toml::Deserializer::parse(text).map_err(|err| describe_toml_error(text, &err, None))?;
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let key = err.path().to_string();
+        describe_toml_error(text, err.inner(), Some(&key))
+    })
+}
+
+/// Writes a TOML error as one line: `line N, key `a.b`: message`.
+fn describe_toml_error(text: &str, err: &toml::de::Error, key: Option<&str>) -> String {
+    let mut place = Vec::new();
+    if let Some(span) = err.span() {
+        let before = text.get(..span.start).unwrap_or(text);
+        place.push(format!("line {}", before.matches('\n').count() + 1));
+    }
+    // The path of an error at the top level is ".".
+    if let Some(key) = key.filter(|key| *key != ".") {
+        place.push(format!("key `{key}`"));
+    }
+    // serde names Rust's integer types; a person editing TOML needs the kind.
+    let message = err
+        .message()
+        .trim_end()
+        .replace("expected usize", "expected a whole number")
+        .replace("expected u64", "expected a whole number");
+    if place.is_empty() {
+        message.to_string()
+    } else {
+        format!("{}: {message}", place.join(", "))
+    }
+}
+
+/// Adds where an invalid value came from to its error.
+fn name_source(
+    err: anyhow::Error,
+    sources: &BTreeMap<&'static str, Source>,
+    config_file: Option<&Path>,
+) -> anyhow::Error {
+    let Some(invalid) = err.downcast_ref::<InvalidSetting>() else {
+        return err;
+    };
+    let origin = match (sources.get(invalid.setting.as_str()), config_file) {
+        (Some(Source::File), Some(path)) => format!("config file {}", path.display()),
+        (Some(source), _) => source.to_string(),
+        (None, _) => return err,
+    };
+    anyhow::anyhow!(
+        "invalid value {:?} for setting `{}` (from {origin}): {}",
+        invalid.value,
+        invalid.setting,
+        invalid.reason
+    )
+}
+
 impl Settings {
-    /// Builds the effective settings from flags, environment and file.
+    /// Builds the effective settings from flags, environment and file. An
+    /// invalid value is an error naming the setting and its source.
     pub fn resolve(overrides: &Overrides) -> anyhow::Result<Settings> {
-        let (file, _) = load_file(overrides.config.as_deref())?;
+        let (file, config_file) = load_file(overrides.config.as_deref())?;
         let mut sources = BTreeMap::new();
-        let mut r = Resolver {
-            sources: &mut sources,
-        };
+        let resolved = Settings::resolve_values(overrides, file, &mut sources);
+        let mut settings =
+            resolved.map_err(|err| name_source(err, &sources, config_file.as_deref()))?;
+        settings.sources = sources;
+        settings.config_file = config_file;
+        Ok(settings)
+    }
+
+    fn resolve_values(
+        overrides: &Overrides,
+        file: FileConfig,
+        sources: &mut BTreeMap<&'static str, Source>,
+    ) -> anyhow::Result<Settings> {
+        let mut r = Resolver { sources };
 
         let db = r
             .pick(
@@ -230,9 +336,7 @@ impl Settings {
         {
             None | Some("normal") => false,
             Some("full") => true,
-            Some(other) => {
-                bail!("invalid value {other:?} for setting `synchronous`: expected normal or full")
-            }
+            Some(other) => return Err(invalid("synchronous", other, "expected normal or full")),
         };
 
         let public_url = r
@@ -241,9 +345,11 @@ impl Settings {
         if let Some(url) = &public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            bail!(
-                "invalid value {url:?} for setting `public_url`: expected an http:// or https:// URL"
-            );
+            return Err(invalid(
+                "public_url",
+                url,
+                "expected an http:// or https:// URL",
+            ));
         }
 
         let mut env_keys = Vec::new();
@@ -273,7 +379,7 @@ impl Settings {
             ENV_MAX_BODY_BYTES,
             file.limits.max_body_bytes.map(|n| n.to_string()),
         ) {
-            Some(value) => parse_setting("limits.max_body_bytes", &value)?,
+            Some(value) => parse_positive("limits.max_body_bytes", &value)?,
             None => 64 * 1024,
         };
         let header_read_timeout = match r.pick(
@@ -283,7 +389,7 @@ impl Settings {
             file.limits.header_read_timeout_secs.map(|n| n.to_string()),
         ) {
             Some(value) => {
-                Duration::from_secs(parse_setting("limits.header_read_timeout_secs", &value)?)
+                Duration::from_secs(parse_positive("limits.header_read_timeout_secs", &value)?)
             }
             None => Duration::from_secs(10),
         };
@@ -293,7 +399,7 @@ impl Settings {
             ENV_MAX_CONNECTIONS,
             file.limits.max_connections.map(|n| n.to_string()),
         ) {
-            Some(value) => parse_setting("limits.max_connections", &value)?,
+            Some(value) => parse_positive("limits.max_connections", &value)?,
             None => 1024,
         };
 
@@ -324,7 +430,8 @@ impl Settings {
             webhook_url,
             webhook_api_key,
             webhook_secret,
-            sources,
+            sources: BTreeMap::new(),
+            config_file: None,
         })
     }
 }

@@ -1,7 +1,10 @@
 //! The command line: global options and one subcommand per admin task.
 
+mod config;
 mod import;
+mod keys;
 mod serve;
+mod table;
 
 use std::path::PathBuf;
 
@@ -37,6 +40,12 @@ enum Command {
     /// Load data from files
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Create, list, rotate and revoke partner API keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Check the configuration
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -52,5 +61,10 @@ pub fn run() -> anyhow::Result<()> {
             let settings = Settings::resolve(&overrides)?;
             import::run(&settings, command)
         }
+        Command::Keys(command) => {
+            let settings = Settings::resolve(&overrides)?;
+            keys::run(&settings, command)
+        }
+        Command::Config(command) => config::run(overrides, command),
     }
 }

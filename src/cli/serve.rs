@@ -39,7 +39,7 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let store = Store::open(&settings.db, settings.synchronous_full)?;
-    let mut auth = Authenticator::new(&settings.env_keys);
+    let mut auth = Authenticator::new(&settings.env_keys, store.pool.clone());
 
     if args.demo {
         let records = crate::import::parse_json("fixtures/creators.json", DEMO_FIXTURES)?;
@@ -52,9 +52,13 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
         );
         auth.add_key("env:demo", DEMO_KEY);
     } else if settings.env_keys.is_empty() {
-        tracing::warn!(
-            "no API key is configured; set PARTNER_INTEGRATION_API_KEY, or every /partner request gets 401"
-        );
+        let conn = store.pool.get()?;
+        if crate::store::keys::count_usable(&conn, chrono::Utc::now())? == 0 {
+            tracing::warn!(
+                "no API key is configured or stored; set PARTNER_INTEGRATION_API_KEY or run \
+                 `partner-api keys create`, or every /partner request gets 401"
+            );
+        }
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

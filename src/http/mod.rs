@@ -6,6 +6,7 @@ mod error;
 mod events;
 mod feed;
 mod json;
+mod key_usage;
 mod router;
 
 use std::convert::Infallible;
@@ -74,6 +75,10 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
 
+    let usage = state.auth.usage();
+    let writer = state.store.writer.clone();
+    let flusher = tokio::spawn(async move { usage.flush_periodically(writer).await });
+
     let connections = Arc::new(Semaphore::new(state.settings.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
@@ -125,6 +130,9 @@ pub async fn serve(
             tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period");
         }
     }
+
+    flusher.abort();
+    state.auth.usage().flush(&state.store.writer).await;
     Ok(())
 }
 

@@ -89,7 +89,8 @@ async fn route(state: &AppState, request: Request<Incoming>) -> Result<Response<
 
     let caller = state
         .auth
-        .check(request.headers().get(super::auth::API_KEY_HEADER))?;
+        .check(request.headers().get(super::auth::API_KEY_HEADER))
+        .await?;
     let test_run_id = test_run_id(request.headers())?;
 
     match route {

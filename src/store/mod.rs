@@ -1,6 +1,7 @@
 //! The SQLite file: connection settings, schema migrations, the read pool
 //! and the single writer.
 
+pub mod keys;
 mod migrate;
 pub mod reads;
 pub mod writer;
