@@ -2,6 +2,7 @@
 
 mod import;
 mod serve;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Load data from files
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Inspect, retry and test webhook deliveries
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -51,6 +55,10 @@ pub fn run() -> anyhow::Result<()> {
         Command::Import(command) => {
             let settings = Settings::resolve(&overrides)?;
             import::run(&settings, command)
+        }
+        Command::Webhooks(command) => {
+            let settings = Settings::resolve(&overrides)?;
+            webhooks::run(&settings, command)
         }
     }
 }
