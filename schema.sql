@@ -96,7 +96,7 @@ CREATE INDEX rxevents_rxp ON rxevents (rxp, created_at);
 -- outbox). An application's row is written in the transaction that writes
 -- its rxevents row. The worker moves a row from `pending` through
 -- `sending` to `delivered`, or to `failed` once the retry schedule is used
--- up; failed rows are kept until `webhooks retry` queues them again.
+-- up. Failed rows are kept until `webhooks retry` queues them again.
 CREATE TABLE webhook_deliveries (
     id               INTEGER PRIMARY KEY,
     -- The event's `id`, sent as `webhook-id` on every attempt.

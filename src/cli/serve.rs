@@ -90,7 +90,7 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Starts the webhook worker when a URL is configured. Without one, rows
-/// queued earlier stay pending, and the log says so.
+/// queued earlier stay pending, and a warning in the log counts them.
 fn start_webhook_worker(
     settings: &Settings,
     store: &Store,

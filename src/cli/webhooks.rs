@@ -7,7 +7,7 @@ use clap::{Subcommand, ValueEnum};
 
 use crate::config::Settings;
 use crate::store::{self, format_time};
-use crate::webhook::deliveries::{self, DeliveryDetail, DeliverySummary};
+use crate::webhook::deliveries::{self, Attempt, DeliveryDetail, DeliverySummary};
 use crate::webhook::send::Sender;
 use crate::webhook::{WebhookConfig, event, schedule};
 
@@ -167,6 +167,7 @@ fn print_table(rows: &[DeliverySummary]) {
 fn print_detail(delivery: &DeliveryDetail) {
     let summary = &delivery.summary;
     let optional = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
+
     println!("delivery        {}", summary.id);
     println!(
         "event           {} ({})",
@@ -181,19 +182,25 @@ fn print_detail(delivery: &DeliveryDetail) {
     println!("created         {}", summary.created_at);
     println!("next attempt    {}", optional(&summary.next_attempt_at));
     println!("delivered       {}", optional(&summary.delivered_at));
+
     if let Some(claimed_by) = &delivery.claimed_by {
         println!(
             "claimed by      {claimed_by} until {}",
             optional(&delivery.claim_expires_at)
         );
     }
-    println!("body            {}", delivery.body);
+    println!("body            {}", delivery.body.get());
+
     println!();
-    if delivery.history.is_empty() {
+    print_attempts(&delivery.history);
+}
+
+fn print_attempts(history: &[Attempt]) {
+    if history.is_empty() {
         println!("no attempts yet");
         return;
     }
-    for attempt in &delivery.history {
+    for attempt in history {
         let result = match (attempt.status_code, &attempt.error) {
             (Some(status), _) => format!("HTTP {status}"),
             (None, Some(error)) => error.clone(),
@@ -222,7 +229,7 @@ fn clip(text: &str, width: usize) -> String {
 }
 
 /// Sends one `webhook.test` event with the configured headers and
-/// signature, and fails unless the receiver answers 2xx.
+/// signature, and fails unless the receiver responds with a 2xx status.
 fn send_test(settings: &Settings) -> anyhow::Result<()> {
     let config = WebhookConfig::from_settings(settings)?.with_context(|| {
         "no webhook URL is configured; set PARTNER_APPLICATION_WEBHOOK_URL or `url` \
@@ -251,7 +258,7 @@ fn send_test(settings: &Settings) -> anyhow::Result<()> {
     }
     if !outcome.is_success() {
         bail!(
-            "the webhook test failed: {}; the receiver must answer 2xx",
+            "the webhook test failed with {}; the receiver must respond with a 2xx status",
             outcome.summary()
         );
     }

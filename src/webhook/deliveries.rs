@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::store;
 
@@ -43,7 +44,8 @@ pub struct DeliveryDetail {
     pub round_attempts: i64,
     pub claimed_by: Option<String>,
     pub claim_expires_at: Option<String>,
-    pub body: serde_json::Value,
+    /// The stored body, byte for byte.
+    pub body: Box<RawValue>,
     pub history: Vec<Attempt>,
 }
 
@@ -127,9 +129,12 @@ pub fn find(conn: &Connection, key: &str) -> rusqlite::Result<Option<DeliveryDet
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    // The body is JSON written by this program; keep it readable as text
-    // if the file was edited by hand.
-    let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+    // The body is JSON written by this program. If the file was edited by
+    // hand, show the text as a JSON string instead of failing.
+    let body = match RawValue::from_string(body.clone()) {
+        Ok(raw) => raw,
+        Err(_) => serde_json::value::to_raw_value(&body).expect("strings serialize"),
+    };
     Ok(Some(DeliveryDetail {
         summary,
         round_attempts,
@@ -152,7 +157,7 @@ fn resolve_id(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
     .optional()
 }
 
-/// Why `retry_one` queued nothing.
+/// The reason `retry_one` queued nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum RetryError {
     #[error("webhook delivery {0:?} not found; `partner-api webhooks list` shows the deliveries")]

@@ -56,7 +56,8 @@ impl WebhookConfig {
         }))
     }
 
-    /// The URL's host, for logs: the path and query may carry tokens.
+    /// Returns the URL's host for logs, which leave out the path and query
+    /// because they may carry tokens.
     pub fn host(&self) -> String {
         self.url
             .parse::<http::Uri>()

@@ -3,9 +3,9 @@
 //!
 //! A sender claims a row in a write transaction before it sends, so two
 //! servers on one file never send the same attempt. A claim lapses after a
-//! lease, which lets another sender take over the row when its sender
-//! crashed mid-attempt; the receiver may then get that attempt twice, and
-//! deduplicates by `webhook-id`.
+//! lease, so another sender takes over the row when its sender crashed
+//! mid-attempt. The receiver may then get that attempt twice, which is why
+//! receivers deduplicate by `webhook-id`.
 
 use std::time::Duration;
 
@@ -110,7 +110,7 @@ pub fn claim(
         return Ok(None);
     };
 
-    // A lapsed claim leaves its attempt without an outcome; say so.
+    // A lapsed claim leaves its attempt without an outcome, so mark it lost.
     conn.prepare_cached(
         "UPDATE webhook_attempts SET error = ?1
          WHERE delivery_id = ?2 AND status_code IS NULL AND error IS NULL",
@@ -124,7 +124,7 @@ pub fn claim(
     Ok(Some(claimed))
 }
 
-/// What happens to a delivery after an attempt.
+/// The state a delivery moves to after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NextStep {
     Delivered,
@@ -197,7 +197,8 @@ pub fn record_attempt(
 mod tests {
     use super::*;
 
-    /// A migrated database in a temporary folder, removed with the folder.
+    /// Opens a migrated database in a temporary folder, removed with the
+    /// folder.
     fn database() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let conn = store::open_writable(&dir.path().join("outbox.db"), false).unwrap();

@@ -17,8 +17,8 @@ const MAX_DELAY: Duration = Duration::from_secs(7 * 24 * 3600);
 const MAX_ATTEMPTS: usize = 100;
 const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The longest wait a `Retry-After` header can impose. A receiver that asks
-/// for more is tried again after this long.
+/// The maximum wait a `Retry-After` header can impose. A receiver that
+/// requests more is tried again after this long.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(6 * 3600);
 
 /// The largest random extension of a scheduled delay, as a fraction of it,

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::WebhookConfig;
 use super::schedule::parse_retry_after;
 
-/// The most bytes of a response body kept with an attempt.
+/// The maximum number of response body bytes kept with an attempt.
 pub const SNIPPET_BYTES: usize = 500;
-/// The longest time to wait for a TCP (and TLS) connection.
+/// The maximum time to wait for a TCP (and TLS) connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What one attempt produced.
+/// The result of one attempt.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The HTTP status, when a response arrived.
@@ -32,7 +32,8 @@ impl Outcome {
         matches!(self.status, Some(200..=299))
     }
 
-    /// A one-line summary for logs and listings: `HTTP 503` or the error.
+    /// Formats a one-line summary for logs and listings: `HTTP 503` or the
+    /// error.
     pub fn summary(&self) -> String {
         match (self.status, &self.error) {
             (Some(status), _) => format!("HTTP {status}"),

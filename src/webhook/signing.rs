@@ -34,9 +34,10 @@ impl SigningSecret {
                  `echo {SECRET_PREFIX}$(openssl rand -base64 32)`"
             ));
         };
-        let key = STANDARD.decode(encoded.trim()).map_err(|err| {
-            format!("the part after `{SECRET_PREFIX}` is not valid base64 ({err})")
-        })?;
+        // The decoder's error names the offending character, so it stays out.
+        let key = STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| format!("the part after `{SECRET_PREFIX}` is not valid base64"))?;
         if key.is_empty() {
             return Err(format!("the key after `{SECRET_PREFIX}` is empty"));
         }

@@ -19,9 +19,9 @@ use super::send::{Outcome, Sender};
 use crate::store::{Pool, StoreError, Writer, format_time};
 
 /// Number of deliveries sent at the same time. Each thread waits at most
-/// the configured timeout on a receiver that does not answer.
+/// the configured timeout on a receiver that does not respond.
 const SENDER_THREADS: usize = 4;
-/// The longest a thread sleeps before it looks at the table again.
+/// The maximum time a thread sleeps before it queries the table again.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a thread waits after another sender won a claim race.
 const LOST_RACE_PAUSE: Duration = Duration::from_millis(50);
@@ -79,7 +79,8 @@ impl Wakeup {
     }
 }
 
-/// The wake-up state stays consistent even if a thread panicked holding it.
+/// Locks the wake-up state, which stays consistent even if a thread
+/// panicked while holding it.
 fn lock(state: &Mutex<WakeState>) -> std::sync::MutexGuard<'_, WakeState> {
     state
         .lock()
@@ -139,7 +140,7 @@ impl Worker {
     }
 }
 
-/// What each worker thread shares.
+/// The state that all worker threads share.
 struct SendLoop {
     pool: Pool,
     writer: Writer,
