@@ -114,3 +114,52 @@ CREATE TABLE api_keys (
 -- UNIQUE index cannot express it, because a rotation inserts the new key
 -- before it can point the old one at it.
 CREATE INDEX api_keys_name ON api_keys (name);
+
+-- version: 3
+
+-- Webhook deliveries: one row for each event sent to the webhook URL (an
+-- outbox). An application's row is written in the transaction that writes
+-- its rxevents row. The worker moves a row from `pending` through
+-- `sending` to `delivered`, or to `failed` once the retry schedule is used
+-- up. Failed rows are kept until `webhooks retry` queues them again.
+CREATE TABLE webhook_deliveries (
+    id               INTEGER PRIMARY KEY,
+    -- The event's `id`, sent as `webhook-id` on every attempt.
+    event_id         TEXT NOT NULL UNIQUE,
+    event_type       TEXT NOT NULL,
+    rxevent_id       TEXT REFERENCES rxevents (id) ON DELETE CASCADE,
+    -- The exact JSON body that every attempt sends.
+    body             TEXT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+    -- Attempts since the row was created; numbers the webhook_attempts rows.
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    -- Attempts since creation or the last `webhooks retry`; the position in
+    -- the retry schedule.
+    round_attempts   INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT NOT NULL,
+    -- The sender holding a `sending` row, and when its claim lapses so that
+    -- another sender may take the row over after a crash.
+    claimed_by       TEXT,
+    claim_expires_at TEXT,
+    last_attempt_at  TEXT,
+    created_at       TEXT NOT NULL,
+    delivered_at     TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
+
+-- One row for each attempt to send a delivery. The outcome is an HTTP status
+-- or, for a request that got no response, an error. Both are NULL while the
+-- attempt is in flight.
+CREATE TABLE webhook_attempts (
+    delivery_id      INTEGER NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+    attempt          INTEGER NOT NULL,
+    started_at       TEXT NOT NULL,
+    status_code      INTEGER,
+    error            TEXT,
+    latency_ms       INTEGER,
+    -- The start of the response body, at most 500 bytes.
+    response_snippet TEXT,
+    PRIMARY KEY (delivery_id, attempt)
+);

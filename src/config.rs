@@ -10,6 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::webhook;
+
 pub const DEFAULT_CONFIG_FILE: &str = "partner.toml";
 pub const DEFAULT_DB: &str = "partner.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -78,6 +80,10 @@ pub struct FileWebhook {
     pub url: Option<String>,
     pub api_key: Option<String>,
     pub secret: Option<String>,
+    /// Delays before attempt 1, 2, 3 and so on, such as `["0s", "5s", "5m"]`.
+    pub schedule: Option<Vec<String>>,
+    /// Time limit of one attempt, such as `15s`.
+    pub timeout: Option<String>,
 }
 
 /// Flags that override the environment and the file.
@@ -109,6 +115,9 @@ pub struct Settings {
     pub webhook_url: Option<String>,
     pub webhook_api_key: Option<String>,
     pub webhook_secret: Option<String>,
+    /// Delays before attempt 1, 2, 3 and so on of each webhook delivery.
+    pub webhook_schedule: Vec<Duration>,
+    pub webhook_timeout: Duration,
     /// Where each setting came from, by name, for `config check`.
     pub sources: BTreeMap<&'static str, Source>,
     /// The config file that was read, if any.
@@ -130,6 +139,8 @@ pub const ENV_MAX_CONNECTIONS: &str = "PARTNER_API_MAX_CONNECTIONS";
 pub const ENV_WEBHOOK_URL: &str = "PARTNER_APPLICATION_WEBHOOK_URL";
 pub const ENV_WEBHOOK_API_KEY: &str = "PARTNER_APPLICATION_WEBHOOK_API_KEY";
 pub const ENV_WEBHOOK_SECRET: &str = "PARTNER_APPLICATION_WEBHOOK_SECRET";
+pub const ENV_WEBHOOK_SCHEDULE: &str = "PARTNER_APPLICATION_WEBHOOK_SCHEDULE";
+pub const ENV_WEBHOOK_TIMEOUT: &str = "PARTNER_APPLICATION_WEBHOOK_TIMEOUT";
 
 /// Reads an environment variable, treating an empty value as unset.
 fn env_value(name: &str) -> Option<String> {
@@ -404,6 +415,11 @@ impl Settings {
         };
 
         let webhook_url = r.pick("webhook.url", None, ENV_WEBHOOK_URL, file.webhook.url);
+        if let Some(url) = &webhook_url
+            && let Err(reason) = webhook::check_url(url)
+        {
+            anyhow::bail!("invalid value {url:?} for setting `webhook.url`: {reason}");
+        }
         let webhook_api_key = r.pick(
             "webhook.api_key",
             None,
@@ -416,6 +432,36 @@ impl Settings {
             ENV_WEBHOOK_SECRET,
             file.webhook.secret,
         );
+        if let Some(secret) = &webhook_secret
+            && let Err(reason) = webhook::SigningSecret::parse(secret)
+        {
+            // The value is a secret, so the message names where it came
+            // from instead of repeating it.
+            let source = r.sources["webhook.secret"];
+            anyhow::bail!("invalid value for setting `webhook.secret` (from {source}): {reason}");
+        }
+        let webhook_schedule = match r.pick(
+            "webhook.schedule",
+            None,
+            ENV_WEBHOOK_SCHEDULE,
+            file.webhook.schedule.map(|delays| delays.join(",")),
+        ) {
+            Some(text) => webhook::schedule::parse_schedule(&text).map_err(|reason| {
+                anyhow::anyhow!("invalid value {text:?} for setting `webhook.schedule`: {reason}")
+            })?,
+            None => webhook::schedule::default_schedule(),
+        };
+        let webhook_timeout = match r.pick(
+            "webhook.timeout",
+            None,
+            ENV_WEBHOOK_TIMEOUT,
+            file.webhook.timeout,
+        ) {
+            Some(text) => webhook::schedule::parse_timeout(&text).map_err(|reason| {
+                anyhow::anyhow!("invalid value {text:?} for setting `webhook.timeout`: {reason}")
+            })?,
+            None => webhook::schedule::DEFAULT_TIMEOUT,
+        };
 
         Ok(Settings {
             db: PathBuf::from(db),
@@ -430,6 +476,8 @@ impl Settings {
             webhook_url,
             webhook_api_key,
             webhook_secret,
+            webhook_schedule,
+            webhook_timeout,
             sources: BTreeMap::new(),
             config_file: None,
         })

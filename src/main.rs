@@ -8,6 +8,7 @@ mod feed;
 mod http;
 mod import;
 mod store;
+mod webhook;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -107,6 +107,19 @@ fn effective_values(settings: &Settings) -> Vec<(&'static str, String)> {
         ),
         ("webhook.api_key", optional(&settings.webhook_api_key, mask)),
         ("webhook.secret", optional(&settings.webhook_secret, mask)),
+        (
+            "webhook.schedule",
+            settings
+                .webhook_schedule
+                .iter()
+                .map(|delay| humantime::format_duration(*delay).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        (
+            "webhook.timeout",
+            humantime::format_duration(settings.webhook_timeout).to_string(),
+        ),
     ]
 }
 

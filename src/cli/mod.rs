@@ -5,6 +5,7 @@ mod import;
 mod keys;
 mod serve;
 mod table;
+mod webhooks;
 
 use std::path::PathBuf;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Check the configuration
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Inspect, retry and test webhook deliveries
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -66,5 +70,9 @@ pub fn run() -> anyhow::Result<()> {
             keys::run(&settings, command)
         }
         Command::Config(command) => config::run(overrides, command),
+        Command::Webhooks(command) => {
+            let settings = Settings::resolve(&overrides)?;
+            webhooks::run(&settings, command)
+        }
     }
 }

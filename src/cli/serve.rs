@@ -8,6 +8,7 @@ use clap::Args;
 use crate::config::{Overrides, Settings, Source};
 use crate::http::{self, AppState, Authenticator};
 use crate::store::Store;
+use crate::webhook::{Wakeup, WebhookConfig, Worker, deliveries};
 
 /// The API key that `serve --demo` accepts.
 pub const DEMO_KEY: &str = "demo-partner-key";
@@ -61,10 +62,13 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
 
+    let webhook_wakeup = Wakeup::new();
+    let worker = start_webhook_worker(&settings, &store, &webhook_wakeup)?;
+
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = http::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
         tracing::info!(database = %settings.db.display(), "database open");
@@ -77,9 +81,43 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
             store,
             settings,
             auth,
+            webhook_wakeup,
         });
         http::serve(state, listener, http::shutdown_signal()).await
-    })?;
+    });
+    if let Some(worker) = worker {
+        worker.stop();
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the webhook worker when a URL is configured. Without one, rows
+/// queued earlier stay pending, and a warning in the log counts them.
+fn start_webhook_worker(
+    settings: &Settings,
+    store: &Store,
+    wakeup: &Wakeup,
+) -> anyhow::Result<Option<Worker>> {
+    if let Some(config) = WebhookConfig::from_settings(settings)? {
+        let worker = Worker::start(
+            store.pool.clone(),
+            store.writer.clone(),
+            config,
+            wakeup.clone(),
+        )?;
+        return Ok(Some(worker));
+    }
+
+    let conn = store.pool.get()?;
+    let unsent = deliveries::count_unsent(&conn)?;
+    if unsent > 0 {
+        tracing::warn!(
+            unsent,
+            "webhook deliveries are waiting but no webhook URL is configured; \
+             set PARTNER_APPLICATION_WEBHOOK_URL to send them"
+        );
+    }
+    Ok(None)
 }

@@ -11,8 +11,10 @@ use super::error::ApiError;
 use super::json::{Fields, excerpt};
 use super::router::json_response;
 use super::{AppState, Body};
+use crate::config::Settings;
 use crate::domain::{self, SubIdCheck};
 use crate::store::{self, reads};
+use crate::webhook::{event, outbox};
 
 /// `client_id` of the rxevents rows this API writes.
 pub const APPLICATION_CLIENT_ID: &str = "partner:application";
@@ -262,6 +264,47 @@ pub fn insert_application(conn: &Connection, application: &NewApplication) -> ru
     Ok(())
 }
 
+/// Builds the `application.created` delivery for `application`, or `None`
+/// when no webhook URL is configured: applications accepted then are never
+/// forwarded, even after a URL is set.
+fn webhook_delivery(
+    settings: &Settings,
+    application: &NewApplication,
+) -> Option<outbox::NewDelivery> {
+    settings.webhook_url.as_ref()?;
+
+    let event_id = event::new_event_id();
+    let body = event::application_created(
+        &event_id,
+        &event::ApplicationData {
+            id: &application.id,
+            creator_handle: &application.rxp,
+            sub_id: &application.sub_id,
+            job_id: &application.job_id,
+            applicant_email: &application.applicant_email,
+            applicant_first_name: &application.applicant_first_name,
+            applicant_last_name: &application.applicant_last_name,
+            partner_test_run_id: application.partner_test_run_id.as_deref(),
+            created_at: &application.created_at,
+        },
+    );
+    let first_delay = settings
+        .webhook_schedule
+        .first()
+        .copied()
+        .unwrap_or_default();
+    let next_attempt_at =
+        chrono::Utc::now() + chrono::Duration::from_std(first_delay).unwrap_or_default();
+    Some(outbox::NewDelivery {
+        event_id,
+        event_type: event::APPLICATION_CREATED,
+        rxevent_id: Some(application.id.clone()),
+        body,
+        created_at: application.created_at.clone(),
+        next_attempt_at: store::format_time(next_attempt_at),
+    })
+}
+
 pub async fn post_application(
     state: &AppState,
     caller: Caller,
@@ -318,11 +361,22 @@ pub async fn post_application(
         created_at: store::now(),
     };
     let id = application.id.clone();
+    let delivery = webhook_delivery(&state.settings, &application);
+    let queued = delivery.is_some();
     state
         .store
         .writer
-        .write(move |conn| insert_application(conn, &application))
+        .write(move |conn| {
+            insert_application(conn, &application)?;
+            if let Some(delivery) = &delivery {
+                outbox::insert_delivery(conn, delivery)?;
+            }
+            Ok(())
+        })
         .await?;
+    if queued {
+        state.webhook_wakeup.notify();
+    }
 
     Ok(created(&Created {
         id,

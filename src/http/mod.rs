@@ -47,6 +47,8 @@ pub struct AppState {
     pub store: Store,
     pub settings: Settings,
     pub auth: Authenticator,
+    /// Notified after each commit that queued a webhook delivery.
+    pub webhook_wakeup: crate::webhook::Wakeup,
 }
 
 impl AppState {

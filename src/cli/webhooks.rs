@@ -1,0 +1,266 @@
+//! `partner-api webhooks …`: inspect, re-queue and test webhook deliveries.
+
+use std::time::SystemTime;
+
+use anyhow::{Context, bail};
+use clap::{Subcommand, ValueEnum};
+
+use crate::config::Settings;
+use crate::store::{self, format_time};
+use crate::webhook::deliveries::{self, Attempt, DeliveryDetail, DeliverySummary};
+use crate::webhook::send::Sender;
+use crate::webhook::{WebhookConfig, event, schedule};
+
+#[derive(Subcommand)]
+pub enum WebhooksCommand {
+    /// List deliveries, newest first
+    List {
+        /// Show only deliveries with this status
+        #[arg(long, value_enum)]
+        status: Option<Status>,
+        /// Show at most this many deliveries
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: u32,
+        /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one delivery with its body and every attempt
+    Show {
+        /// Delivery number or event id (evt_…)
+        id: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue deliveries for another attempt now.
+    ///
+    /// Attempt numbers continue from the earlier attempts, and the retry
+    /// schedule starts over with its first attempt now. A running
+    /// `partner-api serve` with a webhook URL sends them within about a
+    /// second.
+    Retry {
+        /// Delivery number or event id (evt_…), of any status
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<String>,
+        /// Queue every failed delivery
+        #[arg(long)]
+        failed: bool,
+        /// With --failed: only deliveries whose last attempt was at or after
+        /// TIME (RFC 3339 such as 2026-03-01T12:00:00Z, a date such as
+        /// 2026-03-01 in UTC, or an age such as 2h)
+        #[arg(long, requires = "failed", value_name = "TIME")]
+        since: Option<String>,
+    },
+    /// Send a signed `webhook.test` event to the configured URL and print the
+    /// result. Nothing is stored.
+    Test,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Status {
+    Pending,
+    Sending,
+    Delivered,
+    Failed,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> {
+    match command {
+        WebhooksCommand::List {
+            status,
+            limit,
+            json,
+        } => {
+            let conn = store::open_existing(&settings.db)?;
+            let rows = deliveries::list(&conn, status.map(Status::as_str), limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print_table(&rows);
+            }
+            Ok(())
+        }
+        WebhooksCommand::Show { id, json } => {
+            let conn = store::open_existing(&settings.db)?;
+            let Some(delivery) = deliveries::find(&conn, &id)? else {
+                bail!(
+                    "webhook delivery {id:?} not found; `partner-api webhooks list` shows the deliveries"
+                );
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&delivery)?);
+            } else {
+                print_detail(&delivery);
+            }
+            Ok(())
+        }
+        WebhooksCommand::Retry { id, failed, since } => {
+            let conn = store::open_existing(&settings.db)?;
+            if failed {
+                let since = since.as_deref().map(parse_since).transpose()?;
+                let queued = deliveries::retry_failed(&conn, since.as_deref())?;
+                println!("queued {queued} failed webhook deliveries for another attempt");
+                return Ok(());
+            }
+            let key = id.expect("clap requires an id without --failed");
+            let id = deliveries::retry_one(&conn, &key)?;
+            println!("queued webhook delivery {id} for another attempt");
+            Ok(())
+        }
+        WebhooksCommand::Test => send_test(settings),
+    }
+}
+
+/// Parses `--since`: RFC 3339, a UTC date, or an age before now.
+fn parse_since(text: &str) -> anyhow::Result<String> {
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(format_time(time.into()));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        return Ok(format_time(midnight.and_utc()));
+    }
+    if let Ok(age) = schedule::parse_duration(text) {
+        let age = chrono::Duration::from_std(age).unwrap_or_default();
+        return Ok(format_time(chrono::Utc::now() - age));
+    }
+    bail!(
+        "invalid value {text:?} for --since: expected an RFC 3339 time such as \
+         2026-03-01T12:00:00Z, a date such as 2026-03-01, or an age such as 2h"
+    )
+}
+
+fn print_table(rows: &[DeliverySummary]) {
+    if rows.is_empty() {
+        println!("no webhook deliveries");
+        return;
+    }
+    println!(
+        "{:>8}  {:<9}  {:>8}  {:<24}  {:<24}  EVENT",
+        "ID", "STATUS", "ATTEMPTS", "NEXT ATTEMPT", "LAST RESULT"
+    );
+    for row in rows {
+        println!(
+            "{:>8}  {:<9}  {:>8}  {:<24}  {:<24}  {}",
+            row.id,
+            row.status,
+            row.attempts,
+            row.next_attempt_at.as_deref().unwrap_or("-"),
+            clip(row.last_result.as_deref().unwrap_or("-"), 24),
+            row.event_id,
+        );
+    }
+}
+
+fn print_detail(delivery: &DeliveryDetail) {
+    let summary = &delivery.summary;
+    let optional = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
+
+    println!("delivery        {}", summary.id);
+    println!(
+        "event           {} ({})",
+        summary.event_id, summary.event_type
+    );
+    println!("application     {}", optional(&summary.rxevent_id));
+    println!("status          {}", summary.status);
+    println!(
+        "attempts        {} ({} in this round)",
+        summary.attempts, delivery.round_attempts
+    );
+    println!("created         {}", summary.created_at);
+    println!("next attempt    {}", optional(&summary.next_attempt_at));
+    println!("delivered       {}", optional(&summary.delivered_at));
+
+    if let Some(claimed_by) = &delivery.claimed_by {
+        println!(
+            "claimed by      {claimed_by} until {}",
+            optional(&delivery.claim_expires_at)
+        );
+    }
+    println!("body            {}", delivery.body.get());
+
+    println!();
+    print_attempts(&delivery.history);
+}
+
+fn print_attempts(history: &[Attempt]) {
+    if history.is_empty() {
+        println!("no attempts yet");
+        return;
+    }
+    for attempt in history {
+        let result = match (attempt.status_code, &attempt.error) {
+            (Some(status), _) => format!("HTTP {status}"),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "in flight".into(),
+        };
+        let latency = attempt
+            .latency_ms
+            .map_or_else(String::new, |ms| format!(" in {ms} ms"));
+        println!(
+            "attempt {:>3}  {}  {result}{latency}",
+            attempt.attempt, attempt.started_at
+        );
+        if let Some(snippet) = &attempt.response_snippet {
+            println!("             response: {}", snippet.replace('\n', " "));
+        }
+    }
+}
+
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut clipped: String = text.chars().take(width - 1).collect();
+    clipped.push('…');
+    clipped
+}
+
+/// Sends one `webhook.test` event with the configured headers and
+/// signature, and fails unless the receiver responds with a 2xx status.
+fn send_test(settings: &Settings) -> anyhow::Result<()> {
+    let config = WebhookConfig::from_settings(settings)?.with_context(|| {
+        "no webhook URL is configured; set PARTNER_APPLICATION_WEBHOOK_URL or `url` \
+         under [webhook] in partner.toml"
+    })?;
+    let signed = config.secret.is_some();
+    let sender = Sender::new(config);
+    let event_id = event::new_event_id();
+    let body = event::webhook_test(&event_id, &format_time(SystemTime::now().into()));
+
+    println!("POST {}", sender.config().url);
+    println!("event      {event_id}");
+    println!(
+        "signature  {}",
+        if signed {
+            "webhook-signature (v1)"
+        } else {
+            "none (no secret configured)"
+        }
+    );
+    let outcome = sender.send(&event_id, &body);
+    println!("result     {}", outcome.summary());
+    println!("latency    {} ms", outcome.latency.as_millis());
+    if let Some(snippet) = &outcome.snippet {
+        println!("response   {}", snippet.replace('\n', " "));
+    }
+    if !outcome.is_success() {
+        bail!(
+            "the webhook test failed with {}; the receiver must respond with a 2xx status",
+            outcome.summary()
+        );
+    }
+    Ok(())
+}
