@@ -1,9 +1,11 @@
 //! Writes validated records: one `BEGIN IMMEDIATE` transaction for the whole
 //! file, so that a failure leaves the database as it was.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use anyhow::Context;
+use indicatif::ProgressBar;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::validate::{CreatorRecord, JobRecord};
@@ -27,19 +29,37 @@ impl fmt::Display for Counts {
     }
 }
 
+/// The changes of an import, or of a dry run, by kind of record.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportReport {
     pub creators: Counts,
     pub sub_profiles: Counts,
     pub jobs: Counts,
+    /// Open jobs closed because the file no longer lists them; `None`
+    /// unless `--prune` was given.
+    pub pruned: Option<usize>,
 }
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "creators:     {}", self.creators)?;
         writeln!(f, "sub-profiles: {}", self.sub_profiles)?;
-        write!(f, "jobs:         {}", self.jobs)
+        write!(f, "jobs:         {}", self.jobs)?;
+        if let Some(pruned) = self.pruned {
+            write!(f, ", {pruned} closed by --prune")?;
+        }
+        Ok(())
     }
+}
+
+/// Options of `apply`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Close the open jobs of each imported creator that the file does not
+    /// list.
+    pub prune: bool,
+    /// Roll the transaction back instead of committing it.
+    pub dry_run: bool,
 }
 
 enum Change {
@@ -258,22 +278,54 @@ fn upsert_job(
     }
 }
 
+/// Closes the creator's open jobs whose job_id is not in `listed`, and
+/// returns how many it closed.
+fn prune_jobs(
+    conn: &Connection,
+    creator_id: i64,
+    listed: &HashSet<&str>,
+    now: &str,
+) -> anyhow::Result<usize> {
+    let open: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT id, job_id FROM jobs WHERE creator_id = ?1 AND status = 'open'")?
+        .query_map([creator_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+
+    let mut closed = 0;
+    for (id, job_id) in open {
+        if listed.contains(job_id.as_str()) {
+            continue;
+        }
+        conn.prepare_cached("UPDATE jobs SET status = 'closed', updated_at = ?1 WHERE id = ?2")?
+            .execute(params![now, id])?;
+        closed += 1;
+    }
+    Ok(closed)
+}
+
 /// Upserts every record in one transaction and bumps `jobs_version` of each
 /// creator whose jobs changed. `file` names the source in error messages.
+/// In a dry run the transaction is rolled back, so the report lists what
+/// the import would change and the database keeps what it had.
 pub fn apply(
     conn: &mut Connection,
     creators: &[CreatorRecord],
     file: &str,
+    options: ApplyOptions,
+    progress: &ProgressBar,
 ) -> anyhow::Result<ImportReport> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("cannot start the import transaction")?;
     let now = store::now();
-    let mut report = ImportReport::default();
+    let mut report = ImportReport {
+        pruned: options.prune.then_some(0),
+        ..ImportReport::default()
+    };
 
     for creator in creators {
         let (creator_id, change) = upsert_profile(&tx, &creator.handle, &creator.name, None, &now)
-            .with_context(|| format!("{file}: {}.handle", creator.position))?;
+            .with_context(|| format!("{file}: {}", creator.position.field("handle")))?;
         report.creators.count(change);
 
         for sub in &creator.sub_profiles {
@@ -284,7 +336,7 @@ pub fn apply(
                 Some((creator_id, &creator.handle)),
                 &now,
             )
-            .with_context(|| format!("{file}: {}.handle", sub.position))?;
+            .with_context(|| format!("{file}: {}", sub.position.field("handle")))?;
             report.sub_profiles.count(change);
         }
 
@@ -294,7 +346,18 @@ pub fn apply(
                 .with_context(|| format!("{file}: {}", job.position))?;
             jobs_changed |= !matches!(change, Change::Unchanged);
             report.jobs.count(change);
+            progress.inc(1);
         }
+
+        if let Some(pruned) = report.pruned.as_mut() {
+            let listed: HashSet<&str> = creator.jobs.iter().map(|j| j.job_id.as_str()).collect();
+            let closed = prune_jobs(&tx, creator_id, &listed, &now).with_context(|| {
+                format!("{file}: cannot close the jobs of {:?}", creator.handle)
+            })?;
+            *pruned += closed;
+            jobs_changed |= closed > 0;
+        }
+
         if jobs_changed {
             tx.prepare_cached(
                 "UPDATE profiles SET jobs_version = jobs_version + 1, updated_at = ?1 WHERE id = ?2",
@@ -303,6 +366,10 @@ pub fn apply(
         }
     }
 
-    tx.commit().context("cannot commit the import")?;
+    if options.dry_run {
+        tx.rollback().context("cannot roll back the dry run")?;
+    } else {
+        tx.commit().context("cannot commit the import")?;
+    }
     Ok(report)
 }
