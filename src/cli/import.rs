@@ -19,8 +19,12 @@ pub enum ImportCommand {
     #[command(after_help = "Examples:\n  \
         partner-api import creators fixtures/creators.json\n  \
         partner-api import creators --dry-run --prune fixtures/creators.csv\n\n\
-        The CSV layout (one row per job) is described in the README and shown in \
-        fixtures/creators.csv.")]
+        CSV layout: a header row, then one row per job. Required columns: creator_handle, \
+        creator_name, job_id, short_code, title, company, apply_url, posted_at. Optional: \
+        sub_profiles (handle:name pairs separated by |), city, state, country, postal_code, \
+        description, salary, job_type, category, expires_at, status (open or closed). Repeat \
+        the creator_handle on each of its rows; a row with empty job columns declares a \
+        creator or sub-profiles alone. See fixtures/creators.csv.")]
     Creators {
         /// The creators file: JSON as in fixtures/creators.json, or CSV as in
         /// fixtures/creators.csv
