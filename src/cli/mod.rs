@@ -1,5 +1,7 @@
 //! The command line: global options and one subcommand per admin task.
 
+mod backup;
+mod export;
 mod import;
 mod serve;
 
@@ -37,6 +39,10 @@ enum Command {
     /// Load data from files
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Write partner clicks or applications to CSV or JSON Lines
+    Export(export::ExportArgs),
+    /// Copy the database to a file while the server keeps serving
+    Backup(backup::BackupArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -52,5 +58,7 @@ pub fn run() -> anyhow::Result<()> {
             let settings = Settings::resolve(&overrides)?;
             import::run(&settings, command)
         }
+        Command::Export(args) => export::run(&Settings::resolve(&overrides)?, args),
+        Command::Backup(args) => backup::run(&Settings::resolve(&overrides)?, args),
     }
 }
