@@ -3,6 +3,7 @@
 
 mod apply;
 mod csv;
+mod jobs;
 mod json;
 mod validate;
 
