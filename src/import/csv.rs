@@ -134,8 +134,9 @@ fn read_error(file: &str, err: csv::Error) -> RecordError {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => format!(
-            "the row has {len} field(s) but the header has {expected_len}; \
-             quote a value that contains a comma with double quotes"
+            "the row has {len} field(s) but the header has {expected_len}; look for a \
+             value with a comma that is not in double quotes, or a double quote that is \
+             not closed"
         ),
         csv::ErrorKind::Utf8 { err, .. } => format!(
             "field {} is not valid UTF-8; save the file as UTF-8",
