@@ -171,8 +171,8 @@ fn write_csv(file: &File, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The baseline: reads the JSON file and inserts every row with one
-/// prepared statement per table in one transaction, with none of the
+/// Inserts the rows of a generated JSON file as the baseline does: one
+/// prepared statement per table, one transaction, and none of the
 /// import's validation, change detection or conflict checks.
 fn raw_insert(path: &Path, db: &Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)?;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times `partner-api import creators` on generated files with the release
-# build, and compares each figure with a baseline measured in the same run:
-# a plain insert of the same rows in one transaction, with none of the
-# import's validation, change detection or conflict checks.
+# build. Each figure is compared with a baseline measured in the same run,
+# which inserts the same rows in one transaction with none of the import's
+# validation, change detection or conflict checks.
 #
 # Usage: bench/import.sh [JOBS]    (default 100000)
 set -euo pipefail
