@@ -74,7 +74,7 @@ fn record_events(server: &Server) {
     }
 }
 
-/// The rows that `sql_filter` selects, in export order.
+/// Selects the rows that match `sql_filter`, in export order.
 fn expected_rows(
     workspace: &Workspace,
     table: &str,
@@ -229,7 +229,9 @@ fn cases(workspace: &Workspace, table: &str, creator_column: &str) -> Vec<Case> 
     ]
 }
 
-fn check_table(workspace: &Workspace, what: &str, table: &str, creator_column: &str) {
+/// Checks every filter case of one export command (`clicks` or
+/// `applications`) against its table.
+fn check_table(workspace: &Workspace, command: &str, table: &str, creator_column: &str) {
     let (_, all) = expected_rows(workspace, table, "1", &[]);
     let total = all.len();
     assert_eq!(total, ROUNDS * 2 * 2 * TEST_RUN_IDS.len());
@@ -246,8 +248,8 @@ fn check_table(workspace: &Workspace, what: &str, table: &str, creator_column: &
         }
         let flags: Vec<&str> = case.flags.iter().map(String::as_str).collect();
 
-        let file = workspace.path().join(format!("{what}.csv"));
-        let mut args = vec![what, "--output", file.to_str().unwrap()];
+        let file = workspace.path().join(format!("{command}.csv"));
+        let mut args = vec![command, "--output", file.to_str().unwrap()];
         args.extend_from_slice(&flags);
         export(workspace, &args);
         let (header, rows) = parse_csv(&file);
@@ -258,7 +260,7 @@ fn check_table(workspace: &Workspace, what: &str, table: &str, creator_column: &
             .collect();
         assert_eq!(rows, expected_csv, "case {:?} as CSV", case.name);
 
-        let mut args = vec![what, "--format", "jsonl"];
+        let mut args = vec![command, "--format", "jsonl"];
         args.extend_from_slice(&flags);
         let output = export(workspace, &args);
         let text = String::from_utf8(output.stdout).unwrap();

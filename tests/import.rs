@@ -39,7 +39,8 @@ fn assert_success(output: &Output) {
     );
 }
 
-/// Every row of the creator tables, as text, for before/after comparisons.
+/// Reads every row of the creator tables as text, for before/after
+/// comparisons.
 fn dump(workspace: &Workspace) -> Vec<String> {
     let conn = workspace.open();
     let mut lines = Vec::new();
@@ -87,7 +88,7 @@ fn jobs_version(workspace: &Workspace, handle: &str) -> i64 {
         .unwrap()
 }
 
-/// The job_ids (`referencenumber`) of a creator's feed.
+/// Fetches a creator's feed and returns its job_ids (`referencenumber`).
 fn feed_job_ids(server: &Server, handle: &str) -> Vec<String> {
     let reply = get(server, &format!("/partner/feed/{handle}/xml"), Some(KEY));
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -282,7 +283,7 @@ fn csv_failing_mid_apply_rolls_back() {
     let before = dump(&workspace);
 
     // The last row (line 23) takes a short code of the JSON fixtures, which
-    // only the database knows: 19 jobs are written before it fails.
+    // only the database contains, so 19 jobs are written before it fails.
     let text = std::fs::read_to_string(csv_fixtures())
         .unwrap()
         .replace("fwd5q2wc", "abc123xy");

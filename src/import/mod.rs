@@ -133,7 +133,7 @@ pub fn progress_bar(records: &[CreatorRecord]) -> ProgressBar {
     let total: usize = records.iter().map(|creator| creator.jobs.len()).sum();
     let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs, {per_sec}, {eta} left")
+        ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} jobs, {eta} left")
             .expect("the progress template is valid"),
     );
     bar
