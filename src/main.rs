@@ -1,9 +1,12 @@
 //! partner-api: a self-hosted partner integration API for creator job feeds,
 //! partner-attributed clicks and applications, on one SQLite file.
 
+mod atomic_file;
+mod backup;
 mod cli;
 mod config;
 mod domain;
+mod export;
 mod feed;
 mod http;
 mod import;

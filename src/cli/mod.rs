@@ -1,6 +1,8 @@
 //! The command line: global options and one subcommand per admin task.
 
+mod backup;
 mod config;
+mod export;
 mod import;
 mod keys;
 mod serve;
@@ -50,6 +52,10 @@ enum Command {
     /// Inspect, retry and test webhook deliveries
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// Write partner clicks or applications to CSV or JSON Lines
+    Export(export::ExportArgs),
+    /// Copy the database to a file while the server keeps serving
+    Backup(backup::BackupArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -74,5 +80,7 @@ pub fn run() -> anyhow::Result<()> {
             let settings = Settings::resolve(&overrides)?;
             webhooks::run(&settings, command)
         }
+        Command::Export(args) => export::run(&Settings::resolve(&overrides)?, args),
+        Command::Backup(args) => backup::run(&Settings::resolve(&overrides)?, args),
     }
 }

@@ -45,7 +45,13 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         let records = crate::import::parse_json("fixtures/creators.json", DEMO_FIXTURES)?;
         let mut conn = crate::store::open_writable(&settings.db, settings.synchronous_full)?;
-        let report = crate::import::apply(&mut conn, &records, "fixtures/creators.json")?;
+        let report = crate::import::apply(
+            &mut conn,
+            &records,
+            "fixtures/creators.json",
+            crate::import::ApplyOptions::default(),
+            &indicatif::ProgressBar::hidden(),
+        )?;
         tracing::info!(
             creators = report.creators.added + report.creators.updated + report.creators.unchanged,
             jobs = report.jobs.added + report.jobs.updated + report.jobs.unchanged,

@@ -1,12 +1,15 @@
 //! Writes validated records: one `BEGIN IMMEDIATE` transaction for the whole
 //! file, so that a failure leaves the database as it was.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use anyhow::Context;
+use indicatif::ProgressBar;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::validate::{CreatorRecord, JobRecord};
+use super::jobs;
+use super::validate::CreatorRecord;
 use crate::store;
 
 /// Added, updated and unchanged records of one kind.
@@ -27,22 +30,41 @@ impl fmt::Display for Counts {
     }
 }
 
+/// The changes of an import, or of a dry run, by kind of record.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ImportReport {
     pub creators: Counts,
     pub sub_profiles: Counts,
     pub jobs: Counts,
+    /// Open jobs closed because the file no longer lists them; `None`
+    /// unless `--prune` was given.
+    pub pruned: Option<usize>,
 }
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "creators:     {}", self.creators)?;
         writeln!(f, "sub-profiles: {}", self.sub_profiles)?;
-        write!(f, "jobs:         {}", self.jobs)
+        write!(f, "jobs:         {}", self.jobs)?;
+        if let Some(pruned) = self.pruned {
+            write!(f, ", {pruned} closed by --prune")?;
+        }
+        Ok(())
     }
 }
 
-enum Change {
+/// Options of `apply`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Close the open jobs of each imported creator that the file does not
+    /// list.
+    pub prune: bool,
+    /// Roll the transaction back instead of committing it.
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Copy)]
+pub enum Change {
     Added,
     Updated,
     Unchanged,
@@ -97,183 +119,29 @@ fn upsert_profile(
     Ok((id, Change::Updated))
 }
 
-/// The stored columns of a job other than its keys, for change detection.
-#[derive(PartialEq)]
-struct JobColumns {
-    short_code: String,
-    title: String,
-    company: String,
-    city: String,
-    state: String,
-    country: String,
-    postal_code: String,
-    description: String,
-    apply_url: String,
-    salary: Option<String>,
-    job_type: Option<String>,
-    category: Option<String>,
-    posted_at: String,
-    expires_at: Option<String>,
-    status: String,
-}
-
-impl JobColumns {
-    fn from_record(job: &JobRecord) -> JobColumns {
-        JobColumns {
-            short_code: job.short_code.clone(),
-            title: job.title.clone(),
-            company: job.company.clone(),
-            city: job.city.clone(),
-            state: job.state.clone(),
-            country: job.country.clone(),
-            postal_code: job.postal_code.clone(),
-            description: job.description.clone(),
-            apply_url: job.apply_url.clone(),
-            salary: job.salary.clone(),
-            job_type: job.job_type.clone(),
-            category: job.category.clone(),
-            posted_at: job.posted_at.clone(),
-            expires_at: job.expires_at.clone(),
-            status: job.status.clone(),
-        }
-    }
-
-    /// Reads the columns from a row that starts with them at `offset`, in
-    /// declaration order.
-    fn from_row(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<JobColumns> {
-        Ok(JobColumns {
-            short_code: row.get(offset)?,
-            title: row.get(offset + 1)?,
-            company: row.get(offset + 2)?,
-            city: row.get(offset + 3)?,
-            state: row.get(offset + 4)?,
-            country: row.get(offset + 5)?,
-            postal_code: row.get(offset + 6)?,
-            description: row.get(offset + 7)?,
-            apply_url: row.get(offset + 8)?,
-            salary: row.get(offset + 9)?,
-            job_type: row.get(offset + 10)?,
-            category: row.get(offset + 11)?,
-            posted_at: row.get(offset + 12)?,
-            expires_at: row.get(offset + 13)?,
-            status: row.get(offset + 14)?,
-        })
-    }
-}
-
-fn upsert_job(
-    conn: &Connection,
-    creator_id: i64,
-    job: &JobRecord,
-    now: &str,
-) -> anyhow::Result<Change> {
-    let existing: Option<(i64, JobColumns)> = conn
-        .prepare_cached(
-            "SELECT id, short_code, title, company, city, state, country, postal_code,
-                    description, apply_url, salary, job_type, category, posted_at,
-                    expires_at, status
-             FROM jobs WHERE creator_id = ?1 AND job_id = ?2",
-        )?
-        .query_row(params![creator_id, job.job_id], |row| {
-            Ok((row.get(0)?, JobColumns::from_row(row, 1)?))
-        })
-        .optional()?;
-
-    let taken_by: Option<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT jobs.id, profiles.handle || ' job ' || jobs.job_id
-             FROM jobs JOIN profiles ON profiles.id = jobs.creator_id
-             WHERE jobs.short_code = ?1",
-        )?
-        .query_row([&job.short_code], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    if let Some((taken_id, owner)) = taken_by
-        && existing.as_ref().is_none_or(|(id, _)| *id != taken_id)
-    {
-        anyhow::bail!("short_code {:?} already belongs to {owner}", job.short_code);
-    }
-
-    let new = JobColumns::from_record(job);
-    match existing {
-        Some((_, old)) if old == new => Ok(Change::Unchanged),
-        Some((id, _)) => {
-            conn.prepare_cached(
-                "UPDATE jobs SET short_code = ?1, title = ?2, company = ?3, city = ?4, state = ?5,
-                     country = ?6, postal_code = ?7, description = ?8, apply_url = ?9,
-                     salary = ?10, job_type = ?11, category = ?12, posted_at = ?13,
-                     expires_at = ?14, status = ?15, updated_at = ?16
-                 WHERE id = ?17",
-            )?
-            .execute(params![
-                new.short_code,
-                new.title,
-                new.company,
-                new.city,
-                new.state,
-                new.country,
-                new.postal_code,
-                new.description,
-                new.apply_url,
-                new.salary,
-                new.job_type,
-                new.category,
-                new.posted_at,
-                new.expires_at,
-                new.status,
-                now,
-                id
-            ])?;
-            Ok(Change::Updated)
-        }
-        None => {
-            conn.prepare_cached(
-                "INSERT INTO jobs (creator_id, job_id, short_code, title, company, city, state,
-                     country, postal_code, description, apply_url, salary, job_type, category,
-                     posted_at, expires_at, status, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)",
-            )?
-            .execute(params![
-                creator_id,
-                job.job_id,
-                new.short_code,
-                new.title,
-                new.company,
-                new.city,
-                new.state,
-                new.country,
-                new.postal_code,
-                new.description,
-                new.apply_url,
-                new.salary,
-                new.job_type,
-                new.category,
-                new.posted_at,
-                new.expires_at,
-                new.status,
-                now
-            ])?;
-            Ok(Change::Added)
-        }
-    }
-}
-
 /// Upserts every record in one transaction and bumps `jobs_version` of each
 /// creator whose jobs changed. `file` names the source in error messages.
+/// In a dry run the transaction is rolled back, so the report lists what
+/// the import would change and the database keeps what it had.
 pub fn apply(
     conn: &mut Connection,
     creators: &[CreatorRecord],
     file: &str,
+    options: ApplyOptions,
+    progress: &ProgressBar,
 ) -> anyhow::Result<ImportReport> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("cannot start the import transaction")?;
     let now = store::now();
-    let mut report = ImportReport::default();
+    let mut report = ImportReport {
+        pruned: options.prune.then_some(0),
+        ..ImportReport::default()
+    };
 
     for creator in creators {
         let (creator_id, change) = upsert_profile(&tx, &creator.handle, &creator.name, None, &now)
-            .with_context(|| format!("{file}: {}.handle", creator.position))?;
+            .with_context(|| format!("{file}: {}", creator.position.field("handle")))?;
         report.creators.count(change);
 
         for sub in &creator.sub_profiles {
@@ -284,17 +152,31 @@ pub fn apply(
                 Some((creator_id, &creator.handle)),
                 &now,
             )
-            .with_context(|| format!("{file}: {}.handle", sub.position))?;
+            .with_context(|| format!("{file}: {}", sub.position.field("handle")))?;
             report.sub_profiles.count(change);
         }
 
+        // A creator added just now has no jobs yet.
+        let stored = match change {
+            Change::Added => HashMap::new(),
+            _ => jobs::read_jobs(&tx, creator_id)?,
+        };
         let mut jobs_changed = false;
         for job in &creator.jobs {
-            let change = upsert_job(&tx, creator_id, job, &now)
+            let change = jobs::upsert_job(&tx, creator_id, job, stored.get(&job.job_id), &now)
                 .with_context(|| format!("{file}: {}", job.position))?;
             jobs_changed |= !matches!(change, Change::Unchanged);
             report.jobs.count(change);
+            progress.inc(1);
         }
+
+        if let Some(pruned) = report.pruned.as_mut() {
+            let listed: HashSet<&str> = creator.jobs.iter().map(|j| j.job_id.as_str()).collect();
+            let closed = jobs::close_unlisted(&tx, &stored, &listed, &now)?;
+            *pruned += closed;
+            jobs_changed |= closed > 0;
+        }
+
         if jobs_changed {
             tx.prepare_cached(
                 "UPDATE profiles SET jobs_version = jobs_version + 1, updated_at = ?1 WHERE id = ?2",
@@ -303,6 +185,113 @@ pub fn apply(
         }
     }
 
-    tx.commit().context("cannot commit the import")?;
+    if options.dry_run {
+        tx.rollback().context("cannot roll back the dry run")?;
+    } else {
+        tx.commit().context("cannot commit the import")?;
+    }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One creator, "acme", with jobs given as (job_id, short_code).
+    fn acme(jobs: &[(&str, &str)]) -> Vec<CreatorRecord> {
+        let jobs: Vec<serde_json::Value> = jobs
+            .iter()
+            .map(|(job_id, short_code)| {
+                serde_json::json!({
+                    "job_id": job_id,
+                    "short_code": short_code,
+                    "title": "Cook",
+                    "company": "Acme",
+                    "apply_url": "https://jobs.example.com/acme",
+                    "posted_at": "2026-11-20",
+                })
+            })
+            .collect();
+        let text = serde_json::json!({
+            "creators": [{"handle": "acme", "name": "Acme", "jobs": jobs}]
+        });
+        crate::import::parse_json("acme.json", &text.to_string()).unwrap()
+    }
+
+    fn run(
+        conn: &mut Connection,
+        records: &[CreatorRecord],
+        options: ApplyOptions,
+    ) -> anyhow::Result<ImportReport> {
+        apply(conn, records, "acme.json", options, &ProgressBar::hidden())
+    }
+
+    fn statuses(conn: &Connection) -> Vec<(String, String)> {
+        conn.prepare("SELECT job_id, status FROM jobs ORDER BY job_id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn short_code_taken_by_sibling_is_named() {
+        let mut conn = store::open_in_memory().unwrap();
+        run(
+            &mut conn,
+            &acme(&[("j1", "c1"), ("j2", "c2")]),
+            ApplyOptions::default(),
+        )
+        .unwrap();
+
+        let err = run(&mut conn, &acme(&[("j1", "c2")]), ApplyOptions::default()).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("creators[0].jobs[0]"), "{message}");
+        assert!(
+            message.contains("short_code \"c2\" already belongs to acme job j2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn dry_run_leaves_database_unchanged() {
+        let mut conn = store::open_in_memory().unwrap();
+        let options = ApplyOptions {
+            dry_run: true,
+            prune: false,
+        };
+        let report = run(&mut conn, &acme(&[("j1", "c1")]), options).unwrap();
+        assert_eq!(report.jobs.added, 1);
+        assert!(statuses(&conn).is_empty());
+    }
+
+    #[test]
+    fn prune_closes_only_unlisted_open_jobs() {
+        let mut conn = store::open_in_memory().unwrap();
+        run(
+            &mut conn,
+            &acme(&[("j1", "c1"), ("j2", "c2"), ("j3", "c3")]),
+            ApplyOptions::default(),
+        )
+        .unwrap();
+        let prune = ApplyOptions {
+            prune: true,
+            dry_run: false,
+        };
+
+        let report = run(&mut conn, &acme(&[("j1", "c1")]), prune).unwrap();
+        assert_eq!(report.pruned, Some(2));
+        assert_eq!(
+            statuses(&conn),
+            [
+                ("j1".to_string(), "open".to_string()),
+                ("j2".to_string(), "closed".to_string()),
+                ("j3".to_string(), "closed".to_string()),
+            ]
+        );
+
+        let again = run(&mut conn, &acme(&[("j1", "c1")]), prune).unwrap();
+        assert_eq!(again.pruned, Some(0));
+    }
 }

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::RecordError;
+use super::{Position, RecordError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,7 +16,7 @@ pub struct RawCreator {
     /// Where the record is in its file, when the format is not the JSON
     /// layout (a CSV line, for example).
     #[serde(skip)]
-    pub position: Option<String>,
+    pub position: Option<Position>,
     pub handle: String,
     pub name: String,
     #[serde(default)]
@@ -29,7 +29,7 @@ pub struct RawCreator {
 #[serde(deny_unknown_fields)]
 pub struct RawSubProfile {
     #[serde(skip)]
-    pub position: Option<String>,
+    pub position: Option<Position>,
     pub handle: String,
     pub name: String,
 }
@@ -38,7 +38,7 @@ pub struct RawSubProfile {
 #[serde(deny_unknown_fields)]
 pub struct RawJob {
     #[serde(skip)]
-    pub position: Option<String>,
+    pub position: Option<Position>,
     pub job_id: String,
     pub short_code: String,
     pub title: String,

@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::RecordError;
 use super::json::{RawCreator, RawFile, RawJob};
+use super::{Position, RecordError};
 use crate::domain;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreatorRecord {
-    pub position: String,
+    pub position: Position,
     pub handle: String,
     pub name: String,
     pub sub_profiles: Vec<SubProfileRecord>,
@@ -18,7 +18,7 @@ pub struct CreatorRecord {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubProfileRecord {
-    pub position: String,
+    pub position: Position,
     pub handle: String,
     pub name: String,
 }
@@ -26,7 +26,7 @@ pub struct SubProfileRecord {
 /// A job as stored; every time is normalized RFC 3339 UTC.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
-    pub position: String,
+    pub position: Position,
     pub job_id: String,
     pub short_code: String,
     pub title: String,
@@ -76,10 +76,10 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn fail(&mut self, position: &str, field: &str, message: String) {
+    fn fail(&mut self, position: &Position, field: &str, message: String) {
         self.errors.push(RecordError {
             file: self.file.to_string(),
-            position: format!("{position}.{field}"),
+            position: position.field(field),
             message,
         });
     }
@@ -87,7 +87,7 @@ impl Checker<'_> {
     /// Checks a text field's length, and that a required one is not blank.
     /// Control characters are kept here; the feed writer removes those that
     /// XML cannot carry.
-    fn text(&mut self, position: &str, field: &str, value: &str, max: usize, required: bool) {
+    fn text(&mut self, position: &Position, field: &str, value: &str, max: usize, required: bool) {
         if required && value.trim().is_empty() {
             self.fail(position, field, format!("{field} is empty"));
         } else if value.len() > max {
@@ -99,7 +99,7 @@ impl Checker<'_> {
         }
     }
 
-    fn id(&mut self, position: &str, field: &str, value: &str) {
+    fn id(&mut self, position: &Position, field: &str, value: &str) {
         if value.is_empty() {
             self.fail(position, field, format!("{field} is empty"));
         } else if value.len() > domain::MAX_ID_LEN {
@@ -124,7 +124,7 @@ impl Checker<'_> {
     }
 }
 
-fn job_record(checker: &mut Checker<'_>, position: String, raw: RawJob) -> JobRecord {
+fn job_record(checker: &mut Checker<'_>, position: Position, raw: RawJob) -> JobRecord {
     checker.id(&position, "job_id", &raw.job_id);
     checker.id(&position, "short_code", &raw.short_code);
     checker.text(&position, "title", &raw.title, MAX_SHORT_TEXT, true);
@@ -207,7 +207,9 @@ fn job_record(checker: &mut Checker<'_>, position: String, raw: RawJob) -> JobRe
 }
 
 fn creator_record(checker: &mut Checker<'_>, index: usize, raw: RawCreator) -> CreatorRecord {
-    let position = raw.position.unwrap_or_else(|| format!("creators[{index}]"));
+    let position = raw
+        .position
+        .unwrap_or_else(|| Position::Path(format!("creators[{index}]")));
     if let Err(message) = domain::check_handle(&raw.handle) {
         checker.fail(&position, "handle", message);
     }
@@ -218,7 +220,7 @@ fn creator_record(checker: &mut Checker<'_>, index: usize, raw: RawCreator) -> C
     for (i, sub) in raw.sub_profiles.into_iter().enumerate() {
         let sub_position = sub
             .position
-            .unwrap_or_else(|| format!("{position}.sub_profiles[{i}]"));
+            .unwrap_or_else(|| Position::Path(format!("{position}.sub_profiles[{i}]")));
         if let Err(message) = domain::check_handle(&sub.handle) {
             checker.fail(&sub_position, "handle", message);
         } else if !sub.handle.starts_with(&prefix) || sub.handle.len() == prefix.len() {
@@ -244,7 +246,7 @@ fn creator_record(checker: &mut Checker<'_>, index: usize, raw: RawCreator) -> C
         let job_position = job
             .position
             .clone()
-            .unwrap_or_else(|| format!("{position}.jobs[{j}]"));
+            .unwrap_or_else(|| Position::Path(format!("{position}.jobs[{j}]")));
         jobs.push(job_record(checker, job_position, job));
     }
 
@@ -260,8 +262,8 @@ fn creator_record(checker: &mut Checker<'_>, index: usize, raw: RawCreator) -> C
 /// Checks rules that span records: unique handles, job_ids unique within a
 /// creator, short codes unique across the file.
 fn check_uniqueness(checker: &mut Checker<'_>, creators: &[CreatorRecord]) {
-    let mut handles: HashMap<&str, &str> = HashMap::new();
-    let mut short_codes: HashMap<&str, &str> = HashMap::new();
+    let mut handles: HashMap<&str, &Position> = HashMap::new();
+    let mut short_codes: HashMap<&str, &Position> = HashMap::new();
     for creator in creators {
         let profiles = std::iter::once((&creator.position, &creator.handle)).chain(
             creator

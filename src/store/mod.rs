@@ -91,6 +91,58 @@ pub fn open_existing(path: &Path) -> anyhow::Result<Connection> {
     open_writable(path, false)
 }
 
+/// Opens an existing database read-only, for commands that copy data out
+/// (export, backup). It neither creates the file nor migrates it, and in
+/// WAL mode it reads a consistent snapshot without blocking the server.
+pub fn open_read_only(path: &Path) -> anyhow::Result<Connection> {
+    if !path.exists() {
+        anyhow::bail!(
+            "database {} does not exist; pass --db or set {}",
+            path.display(),
+            crate::config::ENV_DB
+        );
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open database {} for reading", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Opens an existing database for a dry run: read-write, because the dry
+/// run writes inside a transaction that it rolls back, but without
+/// creating the file or upgrading its schema, which would be real writes.
+pub fn open_for_dry_run(path: &Path, synchronous_full: bool) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open database {}", path.display()))?;
+    configure(&conn, synchronous_full)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let latest = migrate::latest_version();
+    if version != latest {
+        anyhow::bail!(
+            "database {} has schema version {version} and this binary writes {latest}; \
+             a dry run does not upgrade it, so run the import without --dry-run, or start \
+             the server once",
+            path.display()
+        );
+    }
+    Ok(conn)
+}
+
+/// Opens an empty in-memory database with the current schema, for a dry
+/// run when the database file does not exist yet.
+pub fn open_in_memory() -> anyhow::Result<Connection> {
+    let mut conn = Connection::open_in_memory()?;
+    configure(&conn, false)?;
+    migrate::apply(&mut conn)?;
+    Ok(conn)
+}
+
 /// Builds the read pool. Call after `open_writable`, which sets WAL once.
 pub fn read_pool(path: &Path, size: u32) -> anyhow::Result<Pool> {
     let manager = SqliteConnectionManager::file(path)
