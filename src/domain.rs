@@ -36,6 +36,12 @@ pub fn check_sub_id(
     sub_id: &str,
     test_mode: bool,
 ) -> Result<SubIdCheck, SubIdError> {
+    if sub_id.len() > MAX_ID_LEN {
+        return Err(SubIdError(format!(
+            "sub_id is {} bytes long; the limit is {MAX_ID_LEN}",
+            sub_id.len()
+        )));
+    }
     let prefix = format!("{creator_handle}-");
 
     let Some(suffix) = sub_id.strip_prefix(&prefix) else {
@@ -48,19 +54,15 @@ pub fn check_sub_id(
             "sub_id {sub_id:?} needs a suffix after {prefix:?}"
         )));
     }
-    if sub_id.len() > MAX_ID_LEN {
-        return Err(SubIdError(format!(
-            "sub_id is {} bytes long; the limit is {MAX_ID_LEN}",
-            sub_id.len()
-        )));
-    }
     if let Some(bad) = suffix.chars().find(|c| !is_id_char(*c)) {
         return Err(SubIdError(format!(
             "sub_id {sub_id:?} contains {bad:?}; use letters, digits, '-', '_', '.' or '~'"
         )));
     }
 
-    if test_mode && sub_id.contains(E2E_MARKER) {
+    // Only the suffix counts, so that a creator whose own handle contains
+    // the marker does not put every one of its sub_ids in test mode.
+    if test_mode && format!("-{suffix}").contains(E2E_MARKER) {
         return Ok(SubIdCheck::TestBypass);
     }
     Ok(SubIdCheck::NeedsSubProfile)
@@ -226,6 +228,18 @@ mod tests {
         assert_eq!(
             check_sub_id("jiloma", "jiloma-e2e-smoke", false),
             Ok(SubIdCheck::NeedsSubProfile)
+        );
+    }
+
+    #[test]
+    fn e2e_marker_in_handle_does_not_bypass() {
+        assert_eq!(
+            check_sub_id("team-e2e-x", "team-e2e-x-weekly", true),
+            Ok(SubIdCheck::NeedsSubProfile)
+        );
+        assert_eq!(
+            check_sub_id("team-e2e-x", "team-e2e-x-e2e-run", true),
+            Ok(SubIdCheck::TestBypass)
         );
     }
 

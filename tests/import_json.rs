@@ -206,3 +206,39 @@ fn sub_profile_with_wrong_prefix_is_rejected() {
     );
     assert!(stderr.contains("\"acme-\""), "{stderr}");
 }
+
+#[test]
+fn wrong_type_names_field_path() {
+    let workspace = Workspace::new();
+    let mut file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures()).unwrap()).unwrap();
+    file["creators"][1]["jobs"][2]["salary"] = serde_json::json!(5);
+    let path = workspace.path().join("typed.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+
+    let output = run_import(&workspace, &path);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("creators[1].jobs[2].salary"), "{stderr}");
+    assert!(!workspace.db().exists() || workspace.count("jobs") == 0);
+}
+
+#[test]
+fn unsafe_apply_url_is_rejected() {
+    let workspace = Workspace::new();
+    let file = serde_json::json!({"creators": [{
+        "handle": "acme", "name": "Acme", "sub_profiles": [],
+        "jobs": [{
+            "job_id": "a-1", "short_code": "acme0001", "title": "Cook", "company": "Acme",
+            "apply_url": "https://x\"><script>", "posted_at": "2026-11-01",
+            "salary": null, "job_type": null, "category": null, "expires_at": null
+        }]
+    }]});
+    let path = workspace.path().join("url.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+
+    let output = run_import(&workspace, &path);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("creators[0].jobs[0].apply_url"), "{stderr}");
+}

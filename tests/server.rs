@@ -147,3 +147,65 @@ fn invalid_listen_address_is_reported() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("localhost-8080"), "{stderr}");
 }
+
+#[test]
+fn held_write_lock_gives_503_not_a_late_201() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let server = Server::start(&workspace, ServerOptions::default());
+
+    // Another process holds the write lock for longer than a write waits.
+    let blocker = workspace.open();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let reply = post(
+        &server,
+        "/partner/clicks",
+        Some(KEY),
+        None,
+        &click_body("jiloma-rthgip"),
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.json()["error"], "unavailable");
+    assert_eq!(workspace.count("job_clicks"), 0);
+
+    let reply = post(
+        &server,
+        "/partner/clicks",
+        Some(KEY),
+        None,
+        &click_body("jiloma-rthgip"),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+#[test]
+fn slow_body_gets_408() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let server = Server::start(
+        &workspace,
+        ServerOptions::default().env("PARTNER_API_HEADER_READ_TIMEOUT_SECS", "1"),
+    );
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /partner/clicks HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+    )
+    .unwrap();
+
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 408"), "response: {response}");
+    assert!(
+        response.contains("\"request_timeout\""),
+        "response: {response}"
+    );
+    assert_eq!(workspace.count("job_clicks"), 0);
+}

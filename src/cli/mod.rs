@@ -39,6 +39,13 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the partner API
+    ///
+    /// Partners send an API key in x-api-key: the value of
+    /// PARTNER_INTEGRATION_API_KEY, PARTNER_INTEGRATION_E2E_API_KEY or
+    /// SENDERCIRCLE_API_KEY, or a key made with `partner-api keys create`.
+    /// PARTNER_INTEGRATION_E2E=true turns on test mode, and
+    /// PARTNER_APPLICATION_WEBHOOK_URL forwards applications. Run
+    /// `partner-api config check` to see every setting and its source.
     Serve(serve::ServeArgs),
     /// Load data from files
     #[command(subcommand)]

@@ -77,7 +77,13 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
     let served = runtime.block_on(async move {
         let listener = http::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
-        tracing::info!(database = %settings.db.display(), "database open");
+        tracing::info!(
+            database = %settings.db.display(),
+            test_mode = settings.e2e,
+            environment_keys = settings.env_keys.len(),
+            webhook = settings.webhook_url.is_some(),
+            "database open"
+        );
         if args.demo {
             eprintln!(
                 "\nDemo server on http://{addr}\n  API key (x-api-key): {DEMO_KEY}\n  test mode: on (sub_ids containing -e2e- need no sub-profile)\n  try: curl -sS http://{addr}/partner/feed/jiloma/xml -H \"x-api-key: {DEMO_KEY}\"\n"

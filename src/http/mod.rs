@@ -2,6 +2,7 @@
 //! the shared state that handlers read.
 
 mod auth;
+mod body;
 mod error;
 mod events;
 mod feed;

@@ -5,11 +5,10 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 
 use super::error::ApiError;
-use super::{AppState, Body, events, feed, full_body};
+use super::{AppState, Body, body, events, feed, full_body};
 use crate::domain;
 
 pub const TEST_RUN_HEADER: &str = "x-partner-test-run-id";
@@ -40,7 +39,10 @@ impl Route<'_> {
 }
 
 fn match_route(path: &str) -> Option<Route<'_>> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let Some(path) = path.strip_prefix('/') else {
+        return None;
+    };
+    let segments: Vec<&str> = path.split('/').collect();
     match segments.as_slice() {
         ["partner", "feed", handle, "xml"] if !handle.is_empty() => Some(Route::Feed { handle }),
         ["partner", "clicks"] => Some(Route::Clicks),
@@ -136,15 +138,6 @@ fn test_run_id(headers: &http::HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(text.to_string()))
 }
 
-fn payload_too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("request body is larger than the limit of {limit} bytes"),
-    )
-    .with_field("body")
-}
-
 /// Reads a JSON body up to the configured limit.
 async fn read_json_body(state: &AppState, request: Request<Incoming>) -> Result<Bytes, ApiError> {
     let limit = state.settings.max_body_bytes;
@@ -167,25 +160,13 @@ async fn read_json_body(state: &AppState, request: Request<Incoming>) -> Result<
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(payload_too_large(limit));
-    }
-
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err)
-            if err
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(payload_too_large(limit))
-        }
-        Err(err) => Err(ApiError::bad_field(
-            "invalid_body",
-            "body",
-            format!("cannot read the request body: {err}"),
-        )),
-    }
+    body::read_limited(
+        request.into_body(),
+        limit,
+        declared,
+        state.settings.header_read_timeout,
+    )
+    .await
 }
 
 pub fn json_response(status: StatusCode, json: String) -> Response<Body> {
@@ -225,5 +206,6 @@ mod tests {
         assert!(match_route("/partner/feed//xml").is_none());
         assert!(match_route("/partner/clicks/extra").is_none());
         assert!(match_route("/").is_none());
+        assert!(match_route("//partner/clicks").is_none());
     }
 }

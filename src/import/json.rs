@@ -62,11 +62,31 @@ pub struct RawJob {
     pub status: Option<String>,
 }
 
-/// Parses the file's structure; serde's message carries line and column.
+/// Parses the file's structure. Errors name the record and field path
+/// (`creators[0].jobs[3].salary`) as well as the line and column.
 pub fn parse(file: &str, text: &str) -> Result<RawFile, RecordError> {
-    serde_json::from_str(text).map_err(|err| RecordError {
+    let error = |position: String, message: String| RecordError {
         file: file.to_string(),
-        position: format!("line {}, column {}", err.line(), err.column()),
-        message: format!("invalid creators JSON: {err}"),
-    })
+        position,
+        message,
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let raw: RawFile = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let place = format!("line {}, column {}", inner.line(), inner.column());
+        let position = if path.is_empty() || path == "." {
+            place
+        } else {
+            format!("{path} ({place})")
+        };
+        error(position, format!("invalid creators JSON: {inner}"))
+    })?;
+    deserializer.end().map_err(|err| {
+        error(
+            format!("line {}, column {}", err.line(), err.column()),
+            format!("invalid creators JSON: {err}"),
+        )
+    })?;
+    Ok(raw)
 }

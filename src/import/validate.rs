@@ -70,6 +70,26 @@ pub fn parse_time(value: &str) -> Result<String, String> {
     ))
 }
 
+/// Checks an apply URL and returns it in the normalized form that the
+/// click redirect sends as `Location`: an absolute http or https URL with
+/// a host, at most `MAX_URL` bytes.
+pub fn check_apply_url(value: &str) -> Result<String, String> {
+    if value.len() > MAX_URL {
+        return Err(format!(
+            "apply_url is {} bytes long; the limit is {MAX_URL}",
+            value.len()
+        ));
+    }
+    let parsed = url::Url::parse(value)
+        .map_err(|err| format!("apply_url {value:?} is not a valid URL: {err}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!(
+            "apply_url {value:?} must be an http:// or https:// URL with a host"
+        ));
+    }
+    Ok(parsed.to_string())
+}
+
 struct Checker<'a> {
     file: &'a str,
     errors: Vec<RecordError>,
@@ -154,17 +174,10 @@ fn job_record(checker: &mut Checker<'_>, position: Position, raw: RawJob) -> Job
         }
     }
 
-    let url_ok = raw.apply_url.starts_with("https://") || raw.apply_url.starts_with("http://");
-    if !url_ok || raw.apply_url.len() > MAX_URL || raw.apply_url.chars().any(char::is_whitespace) {
-        checker.fail(
-            &position,
-            "apply_url",
-            format!(
-                "apply_url {:?} is not an http:// or https:// URL of at most {MAX_URL} bytes without spaces",
-                raw.apply_url
-            ),
-        );
-    }
+    let apply_url = check_apply_url(&raw.apply_url).unwrap_or_else(|message| {
+        checker.fail(&position, "apply_url", message);
+        String::new()
+    });
 
     let posted_at = parse_time(&raw.posted_at).unwrap_or_else(|message| {
         checker.fail(&position, "posted_at", format!("posted_at {message}"));
@@ -196,7 +209,7 @@ fn job_record(checker: &mut Checker<'_>, position: Position, raw: RawJob) -> Job
         country: raw.country,
         postal_code: raw.postal_code,
         description: raw.description,
-        apply_url: raw.apply_url,
+        apply_url,
         salary: raw.salary.filter(|v| !v.is_empty()),
         job_type: raw.job_type.filter(|v| !v.is_empty()),
         category: raw.category.filter(|v| !v.is_empty()),
@@ -350,6 +363,23 @@ mod tests {
             parse_time("2026-11-20").unwrap(),
             "2026-11-20T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn apply_url_rules() {
+        assert_eq!(
+            check_apply_url("https://jobs.example.org/apply?id=77&ref=feed").unwrap(),
+            "https://jobs.example.org/apply?id=77&ref=feed"
+        );
+        for bad in [
+            "ftp://example.com/x",
+            "/apply",
+            "https://x\"><script>",
+            "javascript:alert(1)",
+            "https:// spaced.example.com",
+        ] {
+            assert!(check_apply_url(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -44,6 +44,19 @@ pub fn apply(conn: &mut Connection) -> anyhow::Result<()> {
     if current == latest {
         return Ok(());
     }
+    if current == 0 {
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |row| row.get(0),
+        )?;
+        if tables > 0 {
+            bail!(
+                "the file has {tables} table(s) but no partner-api schema version; \
+                 it is not a partner-api database, so pass the right file with --db"
+            );
+        }
+    }
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Another process may have migrated while this one waited for the lock.
@@ -70,6 +83,15 @@ mod tests {
         let versions: Vec<i64> = sections().iter().map(|(v, _)| *v).collect();
         assert_eq!(versions.first(), Some(&1));
         assert!(versions.windows(2).all(|w| w[1] > w[0]));
+    }
+
+    #[test]
+    fn foreign_database_is_rejected() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT)")
+            .unwrap();
+        let err = apply(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("not a partner-api database"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod migrate;
 pub mod reads;
 pub mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -161,7 +161,6 @@ pub fn read_pool(path: &Path, size: u32) -> anyhow::Result<Pool> {
 /// The database handles a server holds: the read pool and the writer.
 #[derive(Clone)]
 pub struct Store {
-    pub path: PathBuf,
     pub pool: Pool,
     pub writer: Writer,
 }
@@ -171,11 +170,7 @@ impl Store {
         let conn = open_writable(path, synchronous_full)?;
         let pool = read_pool(path, 8)?;
         let writer = Writer::start(conn);
-        Ok(Store {
-            path: path.to_path_buf(),
-            pool,
-            writer,
-        })
+        Ok(Store { pool, writer })
     }
 }
 

@@ -16,9 +16,13 @@ use super::StoreError;
 const MAX_BATCH: usize = 512;
 /// Capacity of the queue; senders wait when it is full.
 const QUEUE_CAPACITY: usize = 8192;
-/// How long the writer keeps retrying a busy database before it fails the
-/// batch. SQLite's busy handler already waits `BUSY_TIMEOUT` per attempt.
-const BUSY_DEADLINE: Duration = Duration::from_secs(300);
+/// How long a write may wait for another process's write lock (an
+/// import, a backup) before it fails, so that a client gets a `503` to
+/// retry instead of a response minutes later.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+/// The writer connection's busy timeout: short, so that the retry loop
+/// checks `MAX_WAIT` between attempts.
+const BUSY_STEP: Duration = Duration::from_secs(1);
 
 type AnyValue = Box<dyn Any + Send>;
 type WriteFn = Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>;
@@ -26,6 +30,7 @@ type WriteFn = Box<dyn FnOnce(&Connection) -> rusqlite::Result<AnyValue> + Send>
 /// One queued write and where its result goes.
 struct Job {
     write: WriteFn,
+    queued_at: Instant,
     reply: oneshot::Sender<Result<AnyValue, StoreError>>,
 }
 
@@ -39,6 +44,9 @@ impl Writer {
     /// Starts the writer thread on `conn`. The thread ends when every
     /// `Writer` handle has been dropped and the queue is drained.
     pub fn start(conn: Connection) -> Writer {
+        if let Err(err) = conn.busy_timeout(BUSY_STEP) {
+            tracing::warn!(error = %err, "cannot set the writer's busy timeout");
+        }
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         thread::Builder::new()
             .name("sqlite-writer".into())
@@ -80,7 +88,14 @@ fn job<T: Send + 'static>(
     let (reply, receiver) = oneshot::channel();
     let write: WriteFn =
         Box::new(move |conn: &Connection| write(conn).map(|v| Box::new(v) as AnyValue));
-    (Job { write, reply }, receiver)
+    (
+        Job {
+            write,
+            reply,
+            queued_at: Instant::now(),
+        },
+        receiver,
+    )
 }
 
 fn downcast<T: 'static>(result: Result<AnyValue, StoreError>) -> Result<T, StoreError> {
@@ -99,13 +114,16 @@ fn is_busy(err: &rusqlite::Error) -> bool {
 }
 
 /// Begins an immediate transaction, retrying while another process (an
-/// import, a backup) holds the write lock past the busy timeout.
-fn begin(conn: &Connection) -> rusqlite::Result<()> {
-    let started = Instant::now();
+/// import, a backup) holds the write lock, until `deadline`.
+fn begin(conn: &Connection, deadline: Instant) -> rusqlite::Result<()> {
+    let mut retries = 0u32;
     loop {
         match conn.execute_batch("BEGIN IMMEDIATE") {
-            Err(err) if is_busy(&err) && started.elapsed() < BUSY_DEADLINE => {
-                tracing::warn!(error = %err, "database busy; the writer retries");
+            Err(err) if is_busy(&err) && Instant::now() < deadline => {
+                retries += 1;
+                if retries == 1 {
+                    tracing::warn!(error = %err, "database busy; the writer waits for the lock");
+                }
             }
             result => return result,
         }
@@ -131,7 +149,9 @@ fn run(conn: Connection, mut receiver: mpsc::Receiver<Job>) {
 /// sends every caller its result.
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     let size = batch.len();
-    if let Err(err) = begin(conn) {
+    let oldest = batch.iter().map(|job| job.queued_at).min();
+    let deadline = oldest.unwrap_or_else(Instant::now) + MAX_WAIT;
+    if let Err(err) = begin(conn, deadline) {
         tracing::error!(error = %err, size, "cannot begin a write transaction");
         let message = format!("cannot begin a write transaction: {err}");
         for job in batch.drain(..) {
