@@ -89,3 +89,13 @@ CREATE TABLE rxevents (
 );
 CREATE INDEX rxevents_created ON rxevents (created_at);
 CREATE INDEX rxevents_rxp ON rxevents (rxp, created_at);
+
+-- version: 4
+
+-- Feed reads. `jobs_feed` returns a creator's open jobs newest first
+-- without a sort, so a feed streams in constant memory. `jobs_expiry` and
+-- `jobs_changed` serve the feed's ETag and Last-Modified inputs with one
+-- probe each, so a conditional request costs the same at any feed size.
+CREATE INDEX jobs_feed ON jobs (creator_id, status, posted_at DESC);
+CREATE INDEX jobs_expiry ON jobs (creator_id, status, expires_at);
+CREATE INDEX jobs_changed ON jobs (creator_id, updated_at);
