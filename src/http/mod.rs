@@ -2,11 +2,13 @@
 //! the shared state that handlers read.
 
 mod auth;
+mod conditional;
 mod error;
 mod events;
 mod feed;
 mod json;
 mod router;
+mod stream;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
