@@ -3,6 +3,7 @@
 
 mod cli;
 mod config;
+mod crawlers;
 mod domain;
 mod feed;
 mod http;

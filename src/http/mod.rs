@@ -2,6 +2,7 @@
 //! the shared state that handlers read.
 
 mod auth;
+mod click;
 mod conditional;
 mod error;
 mod events;
