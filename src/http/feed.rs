@@ -2,7 +2,7 @@
 //! streamed from one read snapshot, with a strong ETag, Last-Modified,
 //! `304 Not Modified` and gzip.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::time::{Duration, SystemTime};
 
 use flate2::Compression;
@@ -27,6 +27,9 @@ const MAX_STREAMS: usize = 4;
 static STREAM_PERMITS: Semaphore = Semaphore::const_new(MAX_STREAMS);
 /// How long a feed request waits for a free stream before it gets 503.
 const STREAM_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Size of the blocks the gzip encoder compresses at a time.
+const GZIP_INPUT_BYTES: usize = 64 * 1024;
 
 /// `Cache-Control` of feed responses: a client may keep the document but
 /// must revalidate it (a cheap 304) before each use. `private` because the
@@ -286,8 +289,14 @@ fn render(
     }
 
     let written = if gzip {
-        let mut encoder = GzEncoder::new(&mut chunks, Compression::default());
-        write_document(&mut encoder, &snapshot, &document, request).and_then(|jobs| {
+        // The XML writer makes many small writes, and the encoder compresses
+        // each write on its own: a buffer in between feeds it large blocks.
+        // Level 1: on the 100,000-job feed of bench/feed_rss.sh, 0.9 s and
+        // 21 MB against 3.5 s and 14 MB for the default level 6.
+        let encoder = GzEncoder::new(&mut chunks, Compression::fast());
+        let mut buffered = BufWriter::with_capacity(GZIP_INPUT_BYTES, encoder);
+        write_document(&mut buffered, &snapshot, &document, request).and_then(|jobs| {
+            let mut encoder = buffered.into_inner().map_err(|err| err.into_error())?;
             encoder.try_finish()?;
             Ok(jobs)
         })
@@ -298,21 +307,24 @@ fn render(
         chunks.flush_buffer()?;
         Ok(jobs)
     });
-    match written {
-        Ok(jobs) => tracing::debug!(handle, jobs, "feed sent"),
-        Err(RenderError::Io(err))
-            if matches!(
-                err.kind(),
-                io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut
-            ) =>
-        {
-            tracing::info!(handle, error = %err, "feed stream stopped");
+    let err = match written {
+        Ok(jobs) => {
+            tracing::debug!(handle, jobs, "feed sent");
+            return;
         }
-        Err(err) => {
-            tracing::error!(handle, error = %err, "feed stream failed");
-            chunks.abort(io::Error::other(err.to_string()));
-        }
+        Err(err) => err,
+    };
+    let client_side = matches!(
+        &err,
+        RenderError::Io(io) if matches!(io.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::TimedOut)
+    );
+    if client_side {
+        tracing::info!(handle, error = %err, "feed stream stopped");
+    } else {
+        tracing::error!(handle, error = %err, "feed stream failed");
     }
+    // A body that ends normally would look complete to the client.
+    chunks.abort(io::Error::other(err.to_string()));
 }
 
 /// Document inputs other than the job rows.

@@ -30,6 +30,7 @@ pub fn channel() -> (ChunkWriter, Body) {
         sender,
         runtime: Handle::current(),
         buffer: BytesMut::with_capacity(CHUNK_BYTES),
+        failed: false,
     };
     (writer, body.boxed())
 }
@@ -40,10 +41,20 @@ pub struct ChunkWriter {
     sender: Sender<Bytes, io::Error>,
     runtime: Handle,
     buffer: BytesMut,
+    /// Set after a failed send. Later writes fail at once instead of
+    /// waiting for the client again, for example while an encoder that is
+    /// being dropped writes its trailer.
+    failed: bool,
 }
 
 impl ChunkWriter {
     fn send_buffer(&mut self) -> io::Result<()> {
+        if self.failed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "an earlier chunk could not be sent",
+            ));
+        }
         if self.buffer.is_empty() {
             return Ok(());
         }
@@ -52,6 +63,9 @@ impl ChunkWriter {
         let sent = self
             .runtime
             .block_on(async { tokio::time::timeout(STALL_TIMEOUT, sender.send_data(chunk)).await });
+        if !matches!(sent, Ok(Ok(()))) {
+            self.failed = true;
+        }
         match sent {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(io::Error::new(
