@@ -35,6 +35,13 @@ fn text_of(node: roxmltree::Node<'_, '_>) -> String {
     node.children().filter_map(|child| child.text()).collect()
 }
 
+/// Parses raw body bytes as an XML 1.0 document, panicking when they are
+/// not UTF-8 or not well-formed.
+fn assert_well_formed(body: &[u8]) {
+    let text = std::str::from_utf8(body).expect("feed is UTF-8");
+    parse_jobs(text);
+}
+
 fn source_field(xml: &str, name: &str) -> String {
     let document = roxmltree::Document::parse(xml).unwrap();
     let field = document
@@ -212,6 +219,7 @@ fn etag_round_trip_and_change() {
 
     let first = raw_request(&server, "GET", path, &[("x-api-key", KEY)]);
     assert_eq!(first.status, 200);
+    assert_well_formed(&first.body);
     let etag = first.header("etag").expect("ETag header").to_string();
     assert!(etag.starts_with('"'), "strong ETag expected, got {etag}");
     let last_modified = first
@@ -283,6 +291,7 @@ fn etag_round_trip_and_change() {
     assert_eq!(changed.status, 200);
     let new_etag = changed.header("etag").unwrap();
     assert_ne!(new_etag, etag);
+    assert_well_formed(&changed.body);
     assert!(String::from_utf8_lossy(&changed.body).contains("Edited title"));
 }
 
@@ -314,6 +323,7 @@ fn expiry_changes_etag_without_import() {
     );
     assert_eq!(after.status, 200, "an expired job must change the feed");
     assert_ne!(after.header("etag"), Some(etag.as_str()));
+    assert_well_formed(&after.body);
     let body = String::from_utf8(after.body).unwrap();
     assert!(!body.contains("codeexp"));
     assert!(body.contains("codestays"));
@@ -350,16 +360,17 @@ fn gzip_decodes_to_same_document() {
         .read_to_end(&mut decoded)
         .expect("body is valid gzip");
     assert_eq!(decoded, plain.body);
+    assert_well_formed(&decoded);
     assert!(coded.body.len() < plain.body.len());
 
-    let refused = raw_request(
+    let declined = raw_request(
         &server,
         "GET",
         path,
         &[("x-api-key", KEY), ("Accept-Encoding", "gzip;q=0")],
     );
-    assert_eq!(refused.header("content-encoding"), None);
-    assert_eq!(refused.body, plain.body);
+    assert_eq!(declined.header("content-encoding"), None);
+    assert_eq!(declined.body, plain.body);
 
     let coded_etag = coded.header("etag").unwrap();
     let revalidated = raw_request(

@@ -21,11 +21,13 @@ use crate::feed::{self, FeedIdentity, FeedSource};
 use crate::store::{self, Pool, StoreError, reads};
 
 /// Maximum number of feeds streamed at once. Each stream keeps a pooled
-/// read connection until its client has the whole document; the pool has
+/// read connection until its client has the whole document. The pool has
 /// 8 connections (`store::Store::open`), so look-ups keep at least 4.
 const MAX_STREAMS: usize = 4;
 static STREAM_PERMITS: Semaphore = Semaphore::const_new(MAX_STREAMS);
 /// How long a feed request waits for a free stream before it gets 503.
+// NOTE: no test reaches the 503, which needs 4 streams whose clients stall
+// for most of a minute.
 const STREAM_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Size of the blocks the gzip encoder compresses at a time.
@@ -94,8 +96,9 @@ struct FeedHead {
     gzip: bool,
 }
 
-/// Checks the creator and sub_id and derives the validators. Reads only
-/// the creator and three index probes, whatever the number of jobs.
+/// Checks the creator and sub_id and derives the validators. Reads the
+/// creator, the sub-profile and three index entries, whatever the number
+/// of jobs.
 fn check(conn: &Connection, request: &FeedRequest) -> Result<FeedHead, ApiError> {
     let creator = resolve_attribution(
         conn,
@@ -179,7 +182,9 @@ pub async fn get_feed(
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
-                "the server is streaming as many feeds as it can; retry later",
+                format!(
+                    "the server is streaming its maximum of {MAX_STREAMS} feeds, so retry later"
+                ),
             )
         })?
         .map_err(|err| ApiError::internal("feed stream permits closed", &err))?;
