@@ -163,3 +163,13 @@ CREATE TABLE webhook_attempts (
     response_snippet TEXT,
     PRIMARY KEY (delivery_id, attempt)
 );
+
+-- version: 4
+
+-- Feed reads. `jobs_feed` returns a creator's open jobs newest first
+-- without a sort, so a feed streams in constant memory. `jobs_expiry` and
+-- `jobs_changed` serve the feed's ETag and Last-Modified inputs with one
+-- probe each, so a conditional request costs the same at any feed size.
+CREATE INDEX jobs_feed ON jobs (creator_id, status, posted_at DESC);
+CREATE INDEX jobs_expiry ON jobs (creator_id, status, expires_at);
+CREATE INDEX jobs_changed ON jobs (creator_id, updated_at);

@@ -5,6 +5,7 @@ mod atomic_file;
 mod backup;
 mod cli;
 mod config;
+mod crawlers;
 mod domain;
 mod export;
 mod feed;

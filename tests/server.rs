@@ -118,10 +118,13 @@ fn demo_serves_fixtures_with_demo_key() {
         Some("demo-partner-key"),
     );
     assert_eq!(feed.status, 200, "{}", feed.body);
-    assert!(
-        feed.body
-            .contains("<referencenumber>job_12345</referencenumber>")
-    );
+    let document = roxmltree::Document::parse(&feed.body).expect("feed is well-formed XML");
+    let references: Vec<&str> = document
+        .descendants()
+        .filter(|node| node.has_tag_name("referencenumber"))
+        .filter_map(|node| node.text())
+        .collect();
+    assert!(references.contains(&"job_12345"), "{references:?}");
 
     let click = post(
         &server,

@@ -3,12 +3,15 @@
 
 mod auth;
 mod body;
+mod click;
+mod conditional;
 mod error;
 mod events;
 mod feed;
 mod json;
 mod key_usage;
 mod router;
+mod stream;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

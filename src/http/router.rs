@@ -8,7 +8,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
 use super::error::ApiError;
-use super::{AppState, Body, body, events, feed, full_body};
+use super::{AppState, Body, body, click, events, feed, full_body};
 use crate::domain;
 
 pub const TEST_RUN_HEADER: &str = "x-partner-test-run-id";
@@ -16,7 +16,13 @@ pub const TEST_RUN_HEADER: &str = "x-partner-test-run-id";
 /// The routes, matched on the path alone so that a wrong method can be told
 /// apart from an unknown path.
 enum Route<'a> {
-    Feed { handle: &'a str },
+    Feed {
+        handle: &'a str,
+    },
+    /// The public click URL, which takes no API key.
+    Click {
+        short_code: &'a str,
+    },
     Clicks,
     Applications,
     Health,
@@ -25,27 +31,28 @@ enum Route<'a> {
 impl Route<'_> {
     fn allow(&self) -> &'static str {
         match self {
-            Route::Feed { .. } | Route::Health => "GET, HEAD",
+            Route::Feed { .. } | Route::Click { .. } | Route::Health => "GET, HEAD",
             Route::Clicks | Route::Applications => "POST",
         }
     }
 
     fn accepts(&self, method: &Method) -> bool {
         match self {
-            Route::Feed { .. } | Route::Health => method == Method::GET || method == Method::HEAD,
+            Route::Feed { .. } | Route::Click { .. } | Route::Health => {
+                method == Method::GET || method == Method::HEAD
+            }
             Route::Clicks | Route::Applications => method == Method::POST,
         }
     }
 }
 
 fn match_route(path: &str) -> Option<Route<'_>> {
-    let Some(path) = path.strip_prefix('/') else {
-        return None;
-    };
+    let path = path.strip_prefix('/')?;
     let segments: Vec<&str> = path.split('/').collect();
     match segments.as_slice() {
         ["partner", "feed", handle, "xml"] if !handle.is_empty() => Some(Route::Feed { handle }),
         ["partner", "clicks"] => Some(Route::Clicks),
+        ["j", short_code] if !short_code.is_empty() => Some(Route::Click { short_code }),
         ["partner", "applications"] => Some(Route::Applications),
         ["health"] => Some(Route::Health),
         _ => None,
@@ -89,6 +96,19 @@ async fn route(state: &AppState, request: Request<Incoming>) -> Result<Response<
         ));
     }
 
+    if let Route::Click { short_code } = route {
+        let test_run_id = test_run_id(request.headers())?;
+        let short_code = decode_segment(short_code).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_short_code",
+                format!("short_code {short_code:?} is not a job"),
+            )
+            .with_field("short_code")
+        })?;
+        return click::get_click(state, &request, &short_code, test_run_id).await;
+    }
+
     let caller = state
         .auth
         .check(request.headers().get(super::auth::API_KEY_HEADER))
@@ -97,16 +117,13 @@ async fn route(state: &AppState, request: Request<Incoming>) -> Result<Response<
 
     match route {
         Route::Feed { handle } => {
-            let handle = percent_encoding::percent_decode_str(handle)
-                .decode_utf8()
-                .map_err(|_| {
-                    ApiError::bad_field(
-                        "unknown_creator",
-                        "creator_handle",
-                        format!("creator_handle {handle:?} does not exist"),
-                    )
-                })?
-                .into_owned();
+            let handle = decode_segment(handle).ok_or_else(|| {
+                ApiError::bad_field(
+                    "unknown_creator",
+                    "creator_handle",
+                    format!("creator_handle {handle:?} does not exist"),
+                )
+            })?;
             feed::get_feed(state, &request, &handle).await
         }
         Route::Clicks => {
@@ -117,8 +134,16 @@ async fn route(state: &AppState, request: Request<Incoming>) -> Result<Response<
             let body = read_json_body(state, request).await?;
             events::post_application(state, caller, test_run_id, &body).await
         }
-        Route::Health => unreachable!("answered above"),
+        Route::Health | Route::Click { .. } => unreachable!("answered above"),
     }
+}
+
+/// Percent-decodes a path segment, or returns `None` when it is not UTF-8.
+fn decode_segment(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
 }
 
 /// Reads and checks the optional test run id header.
@@ -203,6 +228,14 @@ mod tests {
             match_route("/partner/clicks"),
             Some(Route::Clicks)
         ));
+        assert!(matches!(
+            match_route("/j/abc123xy"),
+            Some(Route::Click {
+                short_code: "abc123xy"
+            })
+        ));
+        assert!(match_route("/j/").is_none());
+        assert!(match_route("/j/abc123xy/extra").is_none());
         assert!(match_route("/partner/feed//xml").is_none());
         assert!(match_route("/partner/clicks/extra").is_none());
         assert!(match_route("/").is_none());

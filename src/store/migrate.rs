@@ -78,11 +78,13 @@ pub fn apply(conn: &mut Connection) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    // Version numbers may have gaps: `apply` runs every section above the
+    // stored version, in file order.
     #[test]
     fn versions_increase_from_one() {
         let versions: Vec<i64> = sections().iter().map(|(v, _)| *v).collect();
         assert_eq!(versions.first(), Some(&1));
-        assert!(versions.windows(2).all(|w| w[1] > w[0]));
+        assert!(versions.windows(2).all(|w| w[1] == w[0] + 1));
     }
 
     #[test]

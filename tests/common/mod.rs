@@ -302,3 +302,135 @@ pub fn application_body(sub_id: &str) -> String {
     })
     .to_string()
 }
+
+/// Builds a job for an import file with every required field. Override
+/// fields with `job["field"] = …`.
+pub fn job_json(job_id: &str, short_code: &str) -> serde_json::Value {
+    serde_json::json!({
+        "job_id": job_id,
+        "short_code": short_code,
+        "title": format!("Title of {job_id}"),
+        "company": "Example Co",
+        "city": "Columbus",
+        "state": "OH",
+        "country": "US",
+        "postal_code": "43215",
+        "description": format!("Description of {job_id}"),
+        "apply_url": format!("https://careers.example.com/apply/{job_id}"),
+        "salary": null,
+        "job_type": null,
+        "category": null,
+        "posted_at": "2026-11-02T14:30:00Z",
+        "expires_at": null,
+        "status": "open",
+    })
+}
+
+/// Builds a creators file with one creator, its sub-profiles and jobs.
+pub fn creator_json(
+    handle: &str,
+    sub_profiles: &[&str],
+    jobs: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let sub_profiles: Vec<serde_json::Value> = sub_profiles
+        .iter()
+        .map(|sub| serde_json::json!({"handle": sub, "name": format!("Sub-profile {sub}")}))
+        .collect();
+    serde_json::json!({
+        "creators": [{
+            "handle": handle,
+            "name": format!("Creator {handle}"),
+            "sub_profiles": sub_profiles,
+            "jobs": jobs,
+        }]
+    })
+}
+
+impl Workspace {
+    /// Writes `creators` to a file and imports it with the CLI, panicking
+    /// with the output when that fails.
+    pub fn import_json(&self, name: &str, creators: &serde_json::Value) {
+        let path = self.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(creators).unwrap()).unwrap();
+        let output = cli(
+            self.path(),
+            &self.db(),
+            &["import", "creators", path.to_str().unwrap()],
+        );
+        assert!(
+            output.status.success(),
+            "import of {name} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// A response read off the socket as sent: no decoding of any kind.
+pub struct RawReply {
+    pub status: u16,
+    /// Header names in lowercase, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Sends one HTTP/1.0 request over a plain TCP connection and reads the
+/// response until the server closes it. HTTP/1.0 makes the server end a
+/// body of unknown length by closing instead of chunking, so the bytes
+/// after the header block are the body exactly as coded.
+pub fn raw_request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> RawReply {
+    use std::io::{Read, Write};
+
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connecting to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("reading the response");
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("response has a header block");
+    let head = String::from_utf8(response[..split].to_vec()).unwrap();
+    let body = response[split + 4..].to_vec();
+
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        .collect();
+    RawReply {
+        status,
+        headers,
+        body,
+    }
+}
