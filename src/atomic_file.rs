@@ -8,7 +8,7 @@ use anyhow::Context;
 use tempfile::NamedTempFile;
 
 /// Returns the folder that contains `target`, "." for a bare file name.
-fn folder(target: &Path) -> &Path {
+pub fn folder(target: &Path) -> &Path {
     match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

@@ -10,6 +10,8 @@ use anyhow::Context;
 use rusqlite::Connection;
 use rusqlite::backup::{Backup, StepResult};
 
+use crate::output_path::Existing;
+
 /// How long the backup retries while the source reports busy or locked.
 const BUSY_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -97,19 +99,13 @@ fn inspect(copy: &Connection, bytes: u64) -> anyhow::Result<BackupReport> {
 /// Writes a consistent copy of the database at `db` to `target`, through a
 /// temporary file beside `target` that is renamed only once the copy has
 /// passed `PRAGMA integrity_check`. An existing `target` is replaced only
-/// when `force` is set.
+/// when `force` is set and it is a regular file. The database's own files
+/// are never a valid `target`.
 pub fn backup(db: &Path, target: &Path, force: bool) -> anyhow::Result<BackupReport> {
-    if target.exists() && !force {
+    let existing = crate::output_path::check(db, target)?;
+    if existing == Existing::RegularFile && !force {
         anyhow::bail!(
             "{} already exists; choose another file, or pass --force to replace it",
-            target.display()
-        );
-    }
-    if let (Ok(a), Ok(b)) = (db.canonicalize(), target.canonicalize())
-        && a == b
-    {
-        anyhow::bail!(
-            "{} is the database itself; choose another file",
             target.display()
         );
     }

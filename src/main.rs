@@ -11,6 +11,7 @@ mod export;
 mod feed;
 mod http;
 mod import;
+mod output_path;
 mod store;
 mod webhook;
 

@@ -210,3 +210,87 @@ fn restored_backup_serves_feed() {
         .unwrap();
     assert!(stored);
 }
+
+#[test]
+fn backup_force_rejects_database_files() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let server = Server::start(&workspace, ServerOptions::default());
+    let first = post_click(&server.base).unwrap();
+
+    let db = workspace.db();
+    let wal = workspace.path().join("partner.db-wal");
+    let shm = workspace.path().join("partner.db-shm");
+    let before = [identity(&db), identity(&wal), identity(&shm)];
+    std::os::unix::fs::symlink(&wal, workspace.path().join("wal-link.db")).unwrap();
+
+    for target in [
+        "partner.db-wal",
+        "partner.db-shm",
+        "partner.db-journal",
+        "./partner.db",
+        "wal-link.db",
+    ] {
+        let output = cli(workspace.path(), &db, &["backup", "--force", target]);
+        assert!(!output.status.success(), "backup to {target} succeeded");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains(target), "{target}: {message}");
+        assert!(
+            message.contains("choose another file"),
+            "{target}: {message}"
+        );
+    }
+
+    let after = [identity(&db), identity(&wal), identity(&shm)];
+    assert_eq!(after, before);
+    assert!(!workspace.path().join("partner.db-journal").exists());
+
+    // Both acknowledged clicks are in the database the server writes.
+    let second = post_click(&server.base).unwrap();
+    drop(server);
+    let conn = workspace.open();
+    for id in [&first, &second] {
+        let stored: bool = conn
+            .query_row(
+                "SELECT count(*) = 1 FROM job_clicks WHERE id = ?1",
+                [id],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(stored, "click {id} is not in the database");
+    }
+}
+
+#[test]
+fn backup_force_rejects_non_regular_file() {
+    use std::os::unix::fs::FileTypeExt;
+
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let dir = workspace.path();
+
+    let fifo = dir.join("fifo.db");
+    make_fifo(&fifo);
+    let target = dir.join("target.db");
+    std::fs::write(&target, "kept").unwrap();
+    let link = dir.join("link.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    for (path, expected) in [(&fifo, "is a FIFO"), (&link, "is a symbolic link")] {
+        for force in [true, false] {
+            let mut args = vec!["backup", path.to_str().unwrap()];
+            if force {
+                args.push("--force");
+            }
+            let output = cli(dir, &workspace.db(), &args);
+            assert!(!output.status.success(), "{args:?} succeeded");
+            let message = String::from_utf8_lossy(&output.stderr);
+            assert!(message.contains(expected), "{args:?}: {message}");
+        }
+    }
+
+    let file_type = |path: &Path| std::fs::symlink_metadata(path).unwrap().file_type();
+    assert!(file_type(&fifo).is_fifo());
+    assert!(file_type(&link).is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept");
+}

@@ -383,3 +383,120 @@ fn failed_export_leaves_no_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn export_rejects_database_files() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let server = Server::start(&workspace, ServerOptions::default());
+    let reply = post(
+        &server,
+        "/partner/clicks",
+        Some(KEY),
+        None,
+        &click_body("jiloma-rthgip"),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+
+    let db = workspace.db();
+    let wal = workspace.path().join("partner.db-wal");
+    let shm = workspace.path().join("partner.db-shm");
+    let before = [identity(&db), identity(&wal), identity(&shm)];
+    std::fs::create_dir(workspace.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink(&db, workspace.path().join("link.csv")).unwrap();
+
+    // Relative paths run in the workspace, so each names a database file.
+    for output in [
+        "partner.db",
+        "./partner.db",
+        "sub/../partner.db",
+        "link.csv",
+        "partner.db-wal",
+        "partner.db-shm",
+        "partner.db-journal",
+    ] {
+        let output_run = cli(
+            workspace.path(),
+            &db,
+            &["export", "clicks", "--output", output],
+        );
+        assert!(!output_run.status.success(), "export to {output} succeeded");
+        let message = String::from_utf8_lossy(&output_run.stderr);
+        assert!(message.contains(output), "{output}: {message}");
+        assert!(
+            message.contains("choose another file"),
+            "{output}: {message}"
+        );
+    }
+
+    let after = [identity(&db), identity(&wal), identity(&shm)];
+    assert_eq!(after, before);
+    assert!(!workspace.path().join("partner.db-journal").exists());
+
+    // The server still writes into the file that the database reads.
+    let reply = post(
+        &server,
+        "/partner/clicks",
+        Some(KEY),
+        None,
+        &click_body("jiloma-rthgip"),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(workspace.count("job_clicks"), 2);
+}
+
+#[test]
+fn export_rejects_non_regular_output() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let dir = workspace.path();
+
+    let fifo = dir.join("fifo.csv");
+    make_fifo(&fifo);
+    let target = dir.join("target.csv");
+    std::fs::write(&target, "kept\n").unwrap();
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let dangling = dir.join("dangling.csv");
+    std::os::unix::fs::symlink(dir.join("missing.csv"), &dangling).unwrap();
+    let folder = dir.join("folder.csv");
+    std::fs::create_dir(&folder).unwrap();
+
+    for (path, expected) in [
+        (&fifo, "is a FIFO"),
+        (&link, "is a symbolic link"),
+        (&dangling, "is a symbolic link"),
+        (&folder, "is a folder"),
+    ] {
+        let output = cli(
+            dir,
+            &workspace.db(),
+            &["export", "clicks", "--output", path.to_str().unwrap()],
+        );
+        assert!(!output.status.success(), "export to {path:?} succeeded");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains(expected), "{path:?}: {message}");
+    }
+
+    let file_type = |path: &Path| std::fs::symlink_metadata(path).unwrap().file_type();
+    use std::os::unix::fs::FileTypeExt;
+    assert!(file_type(&fifo).is_fifo());
+    assert!(file_type(&link).is_symlink());
+    assert!(file_type(&dangling).is_symlink());
+    assert!(file_type(&folder).is_dir());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept\n");
+    assert!(!dir.join("missing.csv").exists());
+
+    // A regular file is still replaced.
+    let output = cli(
+        dir,
+        &workspace.db(),
+        &["export", "clicks", "--output", target.to_str().unwrap()],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(std::fs::read_to_string(&target).unwrap().starts_with("id,"));
+}

@@ -52,7 +52,9 @@ pub struct ExportArgs {
 
     /// Write to this file instead of stdout. The rows go to a temporary
     /// file in the same folder that replaces FILE only when the export is
-    /// complete, so a failed export leaves no partial file.
+    /// complete, so a failed export leaves no partial file. An existing
+    /// FILE must be a regular file, not a link, FIFO or device, and never
+    /// the database or its -wal, -shm or -journal file
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -107,6 +109,9 @@ pub fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         anyhow::bail!("--since {since} is not before --until {until}, so no row can match");
     }
 
+    if let Some(path) = &args.output {
+        crate::output_path::check(&settings.db, path)?;
+    }
     let conn = crate::store::open_read_only(&settings.db)?;
     if let Some(handle) = &filter.creator {
         let known = conn

@@ -44,6 +44,21 @@ pub fn cli(dir: &Path, db: &Path, args: &[&str]) -> Output {
         .expect("running partner-api")
 }
 
+/// Returns the device and inode of a file. A rename over the path changes
+/// them, so equal values before and after show the file was not replaced.
+pub fn identity(path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    (metadata.dev(), metadata.ino())
+}
+
+/// Creates a FIFO at `path` with mkfifo(1).
+pub fn make_fifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
 /// A temporary folder with a database path in it.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
