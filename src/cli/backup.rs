@@ -1,5 +1,6 @@
 //! `partner-api backup FILE`
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -25,10 +26,12 @@ pub struct BackupArgs {
 
 pub fn run(settings: &Settings, args: BackupArgs) -> anyhow::Result<()> {
     let report = crate::backup::backup(&settings.db, &args.file, args.force)?;
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "wrote a backup of {} to {}: {report}",
         settings.db.display(),
         args.file.display()
-    );
+    )?;
     Ok(())
 }

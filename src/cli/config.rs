@@ -1,6 +1,8 @@
 //! `partner-api config check`: shows every effective setting, its value
 //! with secrets masked, and where it came from.
 
+use std::io::Write;
+
 use clap::{Args, Subcommand};
 
 use crate::config::{
@@ -36,14 +38,16 @@ pub fn run(mut overrides: Overrides, command: ConfigCommand) -> anyhow::Result<(
     let ConfigCommand::Check(args) = command;
     overrides.listen = args.listen;
     let settings = Settings::resolve(&overrides)?;
+    let mut out = std::io::stdout().lock();
 
     match &settings.config_file {
-        Some(path) => println!("config file: {}", path.display()),
-        None => println!(
+        Some(path) => writeln!(out, "config file: {}", path.display()),
+        None => writeln!(
+            out,
             "config file: none (./{DEFAULT_CONFIG_FILE} does not exist; choose one with --config or {ENV_CONFIG})"
         ),
-    }
-    println!();
+    }?;
+    writeln!(out)?;
 
     let rows: Vec<Vec<String>> = effective_values(&settings)
         .into_iter()
@@ -55,10 +59,10 @@ pub fn run(mut overrides: Overrides, command: ConfigCommand) -> anyhow::Result<(
             vec![setting.to_string(), value, source]
         })
         .collect();
-    super::table::print(&["SETTING", "VALUE", "SOURCE"], &rows);
+    super::table::print(&mut out, &["SETTING", "VALUE", "SOURCE"], &rows)?;
 
-    println!();
-    println!("The configuration is valid.");
+    writeln!(out)?;
+    writeln!(out, "The configuration is valid.")?;
     Ok(())
 }
 

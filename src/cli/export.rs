@@ -69,16 +69,6 @@ fn time_flag(flag: &str, value: Option<String>) -> anyhow::Result<Option<String>
         .map_err(|message| anyhow::anyhow!("invalid {flag}: {message}"))
 }
 
-/// Tells whether an error comes from writing to a closed pipe, as when the
-/// output goes to `head`.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 /// Exports into a temporary file beside `path`, then renames it to `path`.
 fn export_to_file(
     path: &Path,
@@ -136,12 +126,8 @@ pub fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         }
         None => {
             let mut stdout = BufWriter::new(std::io::stdout().lock());
-            match export(&mut stdout) {
-                Ok(count) => eprintln!("exported {count} {}", table.rows_noun()),
-                // A closed pipe, as with `| head`, ends the export quietly.
-                Err(err) if is_broken_pipe(&err) => {}
-                Err(err) => return Err(err),
-            }
+            let count = export(&mut stdout)?;
+            eprintln!("exported {count} {}", table.rows_noun());
         }
     }
     Ok(())

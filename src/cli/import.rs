@@ -1,5 +1,6 @@
 //! `partner-api import …`
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -48,6 +49,7 @@ pub enum ImportCommand {
 }
 
 pub fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     match command {
         ImportCommand::Creators {
             file,
@@ -68,10 +70,11 @@ pub fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<()> {
             } else if db.exists() {
                 crate::store::open_for_dry_run(db, settings.synchronous_full)?
             } else {
-                println!(
+                writeln!(
+                    out,
                     "database {} does not exist; comparing with an empty database",
                     db.display()
-                );
+                )?;
                 crate::store::open_in_memory()?
             };
 
@@ -82,14 +85,15 @@ pub fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<()> {
             let report = report?;
 
             if dry_run {
-                println!(
+                writeln!(
+                    out,
                     "dry run of {name} against {}; nothing was written",
                     db.display()
-                );
+                )?;
             } else {
-                println!("imported {name} into {}", db.display());
+                writeln!(out, "imported {name} into {}", db.display())?;
             }
-            println!("{report}");
+            writeln!(out, "{report}")?;
             Ok(())
         }
     }

@@ -1,6 +1,7 @@
 //! `partner-api keys …`: issue, list, rotate and revoke the API keys that
 //! partners send in `x-api-key`.
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -90,12 +91,13 @@ fn parse_lifetime(text: &str) -> Result<Duration, String> {
 
 pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
     let now = Utc::now();
+    let mut out = std::io::stdout().lock();
     match command {
         KeysCommand::Create { name, expires_in } => {
             keys::check_name(&name)?;
             let mut conn = store::open_writable(&settings.db, settings.synchronous_full)?;
             let issued = keys::create(&mut conn, &name, expires_in, now)?;
-            println!("{}", issued.key);
+            writeln!(out, "{}", issued.key)?;
             eprintln!(
                 "created key {:?} ({}…), {}",
                 issued.name,
@@ -110,9 +112,9 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             let list = keys::list(&conn, now)?;
             if json {
                 let text = serde_json::to_string_pretty(&list).context("cannot write JSON")?;
-                println!("{text}");
+                writeln!(out, "{text}")?;
             } else {
-                print_table(&list);
+                print_table(&mut out, &list)?;
             }
             Ok(())
         }
@@ -120,7 +122,7 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             let conn = store::open_existing(&settings.db)?;
             let prefixes = keys::revoke(&conn, &name, now)?;
             let shown: Vec<String> = prefixes.iter().map(|p| format!("{p}…")).collect();
-            println!("revoked key {name:?}: {}", shown.join(", "));
+            writeln!(out, "revoked key {name:?}: {}", shown.join(", "))?;
             Ok(())
         }
         KeysCommand::Rotate {
@@ -130,7 +132,7 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
         } => {
             let mut conn = store::open_existing(&settings.db)?;
             let rotation = keys::rotate(&mut conn, &name, grace, expires_in, now)?;
-            println!("{}", rotation.new.key);
+            writeln!(out, "{}", rotation.new.key)?;
             eprintln!(
                 "rotated key {name:?}: new key {}…, {}; old key {}… works until {}",
                 rotation.new.prefix,
@@ -162,10 +164,12 @@ fn table_time(time: Option<&str>) -> String {
     }
 }
 
-fn print_table(list: &[keys::KeyInfo]) {
+fn print_table(out: &mut impl Write, list: &[keys::KeyInfo]) -> std::io::Result<()> {
     if list.is_empty() {
-        println!("no keys; create one with `partner-api keys create --name NAME`");
-        return;
+        return writeln!(
+            out,
+            "no keys; create one with `partner-api keys create --name NAME`"
+        );
     }
 
     let header = [
@@ -189,5 +193,5 @@ fn print_table(list: &[keys::KeyInfo]) {
             ]
         })
         .collect();
-    super::table::print(&header, &rows);
+    super::table::print(out, &header, &rows)
 }

@@ -1,7 +1,10 @@
 //! Plain-text tables for listings: left-aligned columns, two spaces apart.
 
-/// Prints `header` and `rows` with each column as wide as its widest cell.
-pub fn print(header: &[&str], rows: &[Vec<String>]) {
+use std::io::Write;
+
+/// Writes `header` and `rows` to `out` with each column as wide as its
+/// widest cell.
+pub fn print(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
@@ -10,17 +13,18 @@ pub fn print(header: &[&str], rows: &[Vec<String>]) {
     }
 
     let header: Vec<String> = header.iter().map(|title| title.to_string()).collect();
-    print_row(&header, &widths);
+    print_row(out, &header, &widths)?;
     for row in rows {
-        print_row(row, &widths);
+        print_row(out, row, &widths)?;
     }
+    Ok(())
 }
 
-fn print_row(cells: &[String], widths: &[usize]) {
+fn print_row(out: &mut impl Write, cells: &[String], widths: &[usize]) -> std::io::Result<()> {
     let padded: Vec<String> = cells
         .iter()
         .zip(widths)
         .map(|(cell, width)| format!("{cell:<width$}"))
         .collect();
-    println!("{}", padded.join("  ").trim_end());
+    writeln!(out, "{}", padded.join("  ").trim_end())
 }

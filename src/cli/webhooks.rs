@@ -1,5 +1,6 @@
 //! `partner-api webhooks …`: inspect, re-queue and test webhook deliveries.
 
+use std::io::Write;
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
@@ -77,6 +78,7 @@ impl Status {
 }
 
 pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
     match command {
         WebhooksCommand::List {
             status,
@@ -86,9 +88,9 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
             let conn = store::open_existing(&settings.db)?;
             let rows = deliveries::list(&conn, status.map(Status::as_str), limit)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
-                print_table(&rows);
+                print_table(&mut out, &rows)?;
             }
             Ok(())
         }
@@ -100,9 +102,9 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
                 );
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&delivery)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&delivery)?)?;
             } else {
-                print_detail(&delivery);
+                print_detail(&mut out, &delivery)?;
             }
             Ok(())
         }
@@ -111,15 +113,18 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
             if failed {
                 let since = since.as_deref().map(parse_since).transpose()?;
                 let queued = deliveries::retry_failed(&conn, since.as_deref())?;
-                println!("queued {queued} failed webhook deliveries for another attempt");
+                writeln!(
+                    out,
+                    "queued {queued} failed webhook deliveries for another attempt"
+                )?;
                 return Ok(());
             }
             let key = id.expect("clap requires an id without --failed");
             let id = deliveries::retry_one(&conn, &key)?;
-            println!("queued webhook delivery {id} for another attempt");
+            writeln!(out, "queued webhook delivery {id} for another attempt")?;
             Ok(())
         }
-        WebhooksCommand::Test => send_test(settings),
+        WebhooksCommand::Test => send_test(&mut out, settings),
     }
 }
 
@@ -142,17 +147,18 @@ fn parse_since(text: &str) -> anyhow::Result<String> {
     )
 }
 
-fn print_table(rows: &[DeliverySummary]) {
+fn print_table(out: &mut impl Write, rows: &[DeliverySummary]) -> std::io::Result<()> {
     if rows.is_empty() {
-        println!("no webhook deliveries");
-        return;
+        return writeln!(out, "no webhook deliveries");
     }
-    println!(
+    writeln!(
+        out,
         "{:>8}  {:<9}  {:>8}  {:<24}  {:<24}  EVENT",
         "ID", "STATUS", "ATTEMPTS", "NEXT ATTEMPT", "LAST RESULT"
-    );
+    )?;
     for row in rows {
-        println!(
+        writeln!(
+            out,
             "{:>8}  {:<9}  {:>8}  {:<24}  {:<24}  {}",
             row.id,
             row.status,
@@ -160,45 +166,52 @@ fn print_table(rows: &[DeliverySummary]) {
             row.next_attempt_at.as_deref().unwrap_or("-"),
             clip(row.last_result.as_deref().unwrap_or("-"), 24),
             row.event_id,
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn print_detail(delivery: &DeliveryDetail) {
+fn print_detail(out: &mut impl Write, delivery: &DeliveryDetail) -> std::io::Result<()> {
     let summary = &delivery.summary;
     let optional = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
 
-    println!("delivery        {}", summary.id);
-    println!(
+    writeln!(out, "delivery        {}", summary.id)?;
+    writeln!(
+        out,
         "event           {} ({})",
         summary.event_id, summary.event_type
-    );
-    println!("application     {}", optional(&summary.rxevent_id));
-    println!("status          {}", summary.status);
-    println!(
+    )?;
+    writeln!(out, "application     {}", optional(&summary.rxevent_id))?;
+    writeln!(out, "status          {}", summary.status)?;
+    writeln!(
+        out,
         "attempts        {} ({} in this round)",
         summary.attempts, delivery.round_attempts
-    );
-    println!("created         {}", summary.created_at);
-    println!("next attempt    {}", optional(&summary.next_attempt_at));
-    println!("delivered       {}", optional(&summary.delivered_at));
+    )?;
+    writeln!(out, "created         {}", summary.created_at)?;
+    writeln!(
+        out,
+        "next attempt    {}",
+        optional(&summary.next_attempt_at)
+    )?;
+    writeln!(out, "delivered       {}", optional(&summary.delivered_at))?;
 
     if let Some(claimed_by) = &delivery.claimed_by {
-        println!(
+        writeln!(
+            out,
             "claimed by      {claimed_by} until {}",
             optional(&delivery.claim_expires_at)
-        );
+        )?;
     }
-    println!("body            {}", delivery.body.get());
+    writeln!(out, "body            {}", delivery.body.get())?;
 
-    println!();
-    print_attempts(&delivery.history);
+    writeln!(out)?;
+    print_attempts(out, &delivery.history)
 }
 
-fn print_attempts(history: &[Attempt]) {
+fn print_attempts(out: &mut impl Write, history: &[Attempt]) -> std::io::Result<()> {
     if history.is_empty() {
-        println!("no attempts yet");
-        return;
+        return writeln!(out, "no attempts yet");
     }
     for attempt in history {
         let result = match (attempt.status_code, &attempt.error) {
@@ -209,14 +222,16 @@ fn print_attempts(history: &[Attempt]) {
         let latency = attempt
             .latency_ms
             .map_or_else(String::new, |ms| format!(" in {ms} ms"));
-        println!(
+        writeln!(
+            out,
             "attempt {:>3}  {}  {result}{latency}",
             attempt.attempt, attempt.started_at
-        );
+        )?;
         if let Some(snippet) = &attempt.response_snippet {
-            println!("             response: {}", snippet.replace('\n', " "));
+            writeln!(out, "             response: {}", snippet.replace('\n', " "))?;
         }
     }
+    Ok(())
 }
 
 fn clip(text: &str, width: usize) -> String {
@@ -230,7 +245,7 @@ fn clip(text: &str, width: usize) -> String {
 
 /// Sends one `webhook.test` event with the configured headers and
 /// signature, and fails unless the receiver responds with a 2xx status.
-fn send_test(settings: &Settings) -> anyhow::Result<()> {
+fn send_test(out: &mut impl Write, settings: &Settings) -> anyhow::Result<()> {
     let config = WebhookConfig::from_settings(settings)?.with_context(|| {
         "no webhook URL is configured; set PARTNER_APPLICATION_WEBHOOK_URL or `url` \
          under [webhook] in partner.toml"
@@ -240,21 +255,22 @@ fn send_test(settings: &Settings) -> anyhow::Result<()> {
     let event_id = event::new_event_id();
     let body = event::webhook_test(&event_id, &format_time(SystemTime::now().into()));
 
-    println!("POST {}", sender.config().url);
-    println!("event      {event_id}");
-    println!(
+    writeln!(out, "POST {}", sender.config().url)?;
+    writeln!(out, "event      {event_id}")?;
+    writeln!(
+        out,
         "signature  {}",
         if signed {
             "webhook-signature (v1)"
         } else {
             "none (no secret configured)"
         }
-    );
+    )?;
     let outcome = sender.send(&event_id, &body);
-    println!("result     {}", outcome.summary());
-    println!("latency    {} ms", outcome.latency.as_millis());
+    writeln!(out, "result     {}", outcome.summary())?;
+    writeln!(out, "latency    {} ms", outcome.latency.as_millis())?;
     if let Some(snippet) = &outcome.snippet {
-        println!("response   {}", snippet.replace('\n', " "));
+        writeln!(out, "response   {}", snippet.replace('\n', " "))?;
     }
     if !outcome.is_success() {
         bail!(

@@ -59,6 +59,23 @@ pub fn make_fifo(path: &Path) {
     assert!(status.success(), "mkfifo {} failed", path.display());
 }
 
+/// Runs a CLI command in `dir` with `--db` pointing at `db`, its standard
+/// output a pipe whose read end is closed before the command starts, so
+/// that its first write to stdout fails with a broken pipe.
+pub fn cli_with_closed_stdout(dir: &Path, db: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("creating a pipe");
+    drop(reader);
+    command(dir)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("running partner-api")
+}
+
 /// A temporary folder with a database path in it.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
