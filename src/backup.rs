@@ -111,7 +111,7 @@ pub fn backup(db: &Path, target: &Path, force: bool) -> anyhow::Result<BackupRep
     }
 
     let source = crate::store::open_read_only(db)?;
-    let temp = crate::atomic_file::create_beside(target, "backup")?;
+    let temp = crate::atomic_file::create_beside(target, "backup", &["-journal", "-wal", "-shm"])?;
 
     let mut copy = Connection::open(temp.path())
         .with_context(|| format!("cannot open {}", temp.path().display()))?;

@@ -74,7 +74,7 @@ fn export_to_file(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<u64>,
 ) -> anyhow::Result<u64> {
-    let temp = crate::atomic_file::create_beside(path, "export")?;
+    let temp = crate::atomic_file::create_beside(path, "export", &[])?;
     let mut writer = BufWriter::new(temp.as_file());
     let count = write(&mut writer)?;
     writer
