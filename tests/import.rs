@@ -321,6 +321,49 @@ fn csv_header_errors_name_column() {
 }
 
 #[test]
+fn csv_control_character_in_name_rejected() {
+    let workspace = Workspace::new();
+    let text = std::fs::read_to_string(csv_fixtures()).unwrap().replacen(
+        "Harborline Health Careers",
+        "Harbor\0line Health Careers",
+        1,
+    );
+    let file = workspace.path().join("nul.csv");
+    std::fs::write(&file, text).unwrap();
+
+    let output = import(&workspace, &[file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("line 2, column creator_name"), "{message}");
+    assert!(message.contains("'\\0'"), "{message}");
+    assert!(!workspace.db().exists());
+}
+
+#[test]
+fn csv_invalid_utf8_names_column() {
+    let workspace = Workspace::new();
+    let mut bytes = std::fs::read(csv_fixtures()).unwrap();
+    let at = bytes
+        .windows(8)
+        .position(|window| window == b"Portland")
+        .unwrap();
+    // Latin-1 for "Portland" with an accented o: not UTF-8.
+    bytes[at + 1] = 0xF6;
+    let file = workspace.path().join("latin1.csv");
+    std::fs::write(&file, bytes).unwrap();
+
+    let output = import(&workspace, &[file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("latin1.csv: line 2"), "{message}");
+    assert!(
+        message.contains("column city is not valid UTF-8"),
+        "{message}"
+    );
+    assert!(!workspace.db().exists());
+}
+
+#[test]
 fn format_flag_overrides_extension() {
     let workspace = Workspace::new();
     let file = workspace.path().join("creators.txt");

@@ -242,3 +242,60 @@ fn unsafe_apply_url_is_rejected() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("creators[0].jobs[0].apply_url"), "{stderr}");
 }
+
+#[test]
+fn control_characters_in_names_are_rejected() {
+    let workspace = Workspace::new();
+    let mut file = creator_json(
+        "acme",
+        &["acme-weekly"],
+        vec![job_json("job-1", "code0001")],
+    );
+    file["creators"][0]["name"] = serde_json::json!("Acme\u{7}Jobs");
+    file["creators"][0]["sub_profiles"][0]["name"] = serde_json::json!("Acme\u{0}Weekly");
+    // Job text keeps its control characters: the feed writer removes them.
+    file["creators"][0]["jobs"][0]["title"] = serde_json::json!("Cook\u{7}");
+    let path = workspace.path().join("controls.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+
+    let output = run_import(&workspace, &path);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 invalid value(s)"), "{stderr}");
+    assert!(stderr.contains("creators[0].name"), "{stderr}");
+    assert!(stderr.contains("'\\u{7}'"), "{stderr}");
+    assert!(
+        stderr.contains("creators[0].sub_profiles[0].name"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("'\\0'"), "{stderr}");
+    assert!(!stderr.contains("title"), "{stderr}");
+    assert!(!workspace.db().exists());
+}
+
+#[test]
+fn expiry_before_posting_is_rejected() {
+    let workspace = Workspace::new();
+    let mut expired = job_json("job-1", "code0001");
+    expired["posted_at"] = serde_json::json!("2026-11-02T14:30:00Z");
+    expired["expires_at"] = serde_json::json!("2026-11-02T15:30:00+02:00");
+    let mut same_time = job_json("job-2", "code0002");
+    same_time["expires_at"] = same_time["posted_at"].clone();
+    let file = creator_json("acme", &[], vec![expired, same_time]);
+    let path = workspace.path().join("expiry.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+
+    let output = run_import(&workspace, &path);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("1 invalid value(s)"), "{stderr}");
+    assert!(
+        stderr.contains("creators[0].jobs[0].expires_at"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2026-11-02T13:30:00.000Z is before posted_at 2026-11-02T14:30:00.000Z"),
+        "{stderr}"
+    );
+    assert!(!workspace.db().exists());
+}

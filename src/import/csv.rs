@@ -123,8 +123,10 @@ impl Columns {
     }
 }
 
-/// Turns a CSV reader error into a message that names the line.
-fn read_error(file: &str, err: csv::Error) -> RecordError {
+/// Turns a CSV reader error into a message that names the line, and the
+/// column when the error is in one field. `header` is `None` while the
+/// header itself is read.
+fn read_error(file: &str, err: csv::Error, header: Option<&csv::StringRecord>) -> RecordError {
     let line = err.position().map(|p| p.line());
     let position = match line {
         Some(line) => format!("line {line}"),
@@ -138,10 +140,13 @@ fn read_error(file: &str, err: csv::Error) -> RecordError {
              value with a comma that is not in double quotes, or a double quote that is \
              not closed"
         ),
-        csv::ErrorKind::Utf8 { err, .. } => format!(
-            "field {} is not valid UTF-8; save the file as UTF-8",
-            err.field() + 1
-        ),
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let column = match header.and_then(|header| header.get(err.field())) {
+                Some(name) => format!("column {}", name.trim()),
+                None => format!("column {}", err.field() + 1),
+            };
+            format!("{column} is not valid UTF-8; save the file as UTF-8")
+        }
         _ => format!("invalid CSV: {err}"),
     };
     RecordError {
@@ -305,7 +310,7 @@ pub fn parse(file: &str, input: impl Read) -> Result<RawFile, RecordError> {
     let mut reader = csv::ReaderBuilder::new().from_reader(input);
     let header = reader
         .headers()
-        .map_err(|err| read_error(file, err))?
+        .map_err(|err| read_error(file, err, None))?
         .clone();
     let columns = Columns::read(file, &header)?;
 
@@ -316,7 +321,7 @@ pub fn parse(file: &str, input: impl Read) -> Result<RawFile, RecordError> {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(err) => return Err(read_error(file, err)),
+            Err(err) => return Err(read_error(file, err, Some(&header))),
         }
         // Spreadsheets save trailing rows of empty cells; they say nothing.
         if record.iter().all(|cell| cell.trim().is_empty()) {

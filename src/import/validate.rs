@@ -119,6 +119,19 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks a profile's display name like a required text, and rejects
+    /// control characters in it, as the HTTP API does for names.
+    fn name(&mut self, position: &Position, value: &str) {
+        self.text(position, "name", value, MAX_SHORT_TEXT, true);
+        if let Some(bad) = value.chars().find(|c| c.is_control()) {
+            self.fail(
+                position,
+                "name",
+                format!("name {value:?} contains the control character {bad:?}; remove it"),
+            );
+        }
+    }
+
     fn id(&mut self, position: &Position, field: &str, value: &str) {
         if value.is_empty() {
             self.fail(position, field, format!("{field} is empty"));
@@ -189,6 +202,22 @@ fn job_record(checker: &mut Checker<'_>, position: Position, raw: RawJob) -> Job
             String::new()
         })
     });
+    // Both times are in the stored form, so they compare as text.
+    if let Some(expires_at) = &expires_at
+        && !expires_at.is_empty()
+        && !posted_at.is_empty()
+        && *expires_at < posted_at
+    {
+        checker.fail(
+            &position,
+            "expires_at",
+            format!(
+                "expires_at {expires_at} is before posted_at {posted_at}; give a later \
+                 expires_at, or leave it empty for a job that does not expire"
+            ),
+        );
+    }
+
     let status = raw.status.unwrap_or_else(|| "open".into());
     if status != "open" && status != "closed" {
         checker.fail(
@@ -226,7 +255,7 @@ fn creator_record(checker: &mut Checker<'_>, index: usize, raw: RawCreator) -> C
     if let Err(message) = domain::check_handle(&raw.handle) {
         checker.fail(&position, "handle", message);
     }
-    checker.text(&position, "name", &raw.name, MAX_SHORT_TEXT, true);
+    checker.name(&position, &raw.name);
 
     let prefix = format!("{}-", raw.handle);
     let mut sub_profiles = Vec::new();
@@ -246,7 +275,7 @@ fn creator_record(checker: &mut Checker<'_>, index: usize, raw: RawCreator) -> C
                 ),
             );
         }
-        checker.text(&sub_position, "name", &sub.name, MAX_SHORT_TEXT, true);
+        checker.name(&sub_position, &sub.name);
         sub_profiles.push(SubProfileRecord {
             position: sub_position,
             handle: sub.handle,
