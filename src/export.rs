@@ -33,11 +33,13 @@ impl Table {
         }
     }
 
-    /// Returns the plural noun for messages.
-    pub fn rows_noun(self) -> &'static str {
-        match self {
-            Table::Clicks => "clicks",
-            Table::Applications => "applications",
+    /// Returns the noun for `count` rows in messages.
+    pub fn rows_noun(self, count: u64) -> &'static str {
+        match (self, count) {
+            (Table::Clicks, 1) => "click",
+            (Table::Clicks, _) => "clicks",
+            (Table::Applications, 1) => "application",
+            (Table::Applications, _) => "applications",
         }
     }
 }

@@ -500,3 +500,110 @@ fn export_rejects_non_regular_output() {
     );
     assert!(std::fs::read_to_string(&target).unwrap().starts_with("id,"));
 }
+
+/// Adds a click of jiloma created `age` before now, with id `id`.
+fn insert_click(workspace: &Workspace, id: &str, age: chrono::Duration) {
+    let created_at =
+        (chrono::Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    workspace
+        .open()
+        .execute(
+            "INSERT INTO job_clicks (id, job_row_id, cid, sub_id, job_id, short_code,
+                 click_source, query_string, partner_test_run_id, api_key_name, created_at)
+             SELECT ?1, id, 'jiloma', 'jiloma-rthgip', job_id, short_code, NULL, '', NULL,
+                 'env:PARTNER_INTEGRATION_API_KEY', ?2
+             FROM jobs WHERE short_code = 'abc123xy'",
+            [id, &created_at],
+        )
+        .unwrap();
+}
+
+fn exported_ids(output: &Output) -> Vec<String> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let row: serde_json::Value = serde_json::from_str(line).unwrap();
+            row["id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn export_accepts_age_as_time() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    insert_click(&workspace, "clk_3h", chrono::Duration::hours(3));
+    insert_click(&workspace, "clk_1h", chrono::Duration::hours(1));
+    insert_click(&workspace, "clk_10m", chrono::Duration::minutes(10));
+
+    let output = export(
+        &workspace,
+        &["clicks", "--format", "jsonl", "--since", "2h"],
+    );
+    assert_eq!(exported_ids(&output), ["clk_1h", "clk_10m"]);
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("exported 2 clicks"), "{message}");
+
+    let output = export(
+        &workspace,
+        &["clicks", "--format", "jsonl", "--since", "30m"],
+    );
+    assert_eq!(exported_ids(&output), ["clk_10m"]);
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("exported 1 click\n"), "{message}");
+
+    let output = export(
+        &workspace,
+        &["clicks", "--format", "jsonl", "--until", "2h"],
+    );
+    assert_eq!(exported_ids(&output), ["clk_3h"]);
+
+    let output = export(
+        &workspace,
+        &["clicks", "--format", "jsonl", "--since", "1d"],
+    );
+    assert_eq!(exported_ids(&output).len(), 3);
+}
+
+#[test]
+fn export_singular_noun_for_one_row() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let server = Server::start(&workspace, ServerOptions::default());
+    let reply = post(
+        &server,
+        "/partner/applications",
+        Some(KEY),
+        None,
+        &application_body("jiloma-rthgip"),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+
+    let file = workspace.path().join("applications.csv");
+    let output = export(
+        &workspace,
+        &["applications", "--output", file.to_str().unwrap()],
+    );
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains(&format!("exported 1 application to {}", file.display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn export_creator_rejects_sub_profile() {
+    let workspace = Workspace::new();
+    workspace.import_fixtures();
+    let output = cli(
+        workspace.path(),
+        &workspace.db(),
+        &["export", "clicks", "--creator", "jiloma-rthgip"],
+    );
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("sub-profile of \"jiloma\""), "{message}");
+    assert!(message.contains("--sub-id jiloma-rthgip"), "{message}");
+    assert!(message.contains("--creator jiloma "), "{message}");
+}

@@ -5,19 +5,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
+use rusqlite::OptionalExtension;
 
 use crate::config::Settings;
 use crate::export::{Filter, Format, Table};
 
 #[derive(Args)]
 #[command(
-    after_help = "Times are RFC 3339 (2026-12-01T09:30:00Z, any offset) or a date \
-    (2026-12-01), taken as midnight UTC; --since is inclusive and --until exclusive, so \
-    `--since 2026-12-01 --until 2026-12-02` is the whole of 1 December UTC.\n\n\
+    after_help = "TIME is RFC 3339 (2026-12-01T09:30:00Z, any offset), a date \
+    (2026-12-01) taken as midnight UTC, or an age such as 30m, 2h or 7d, meaning that long \
+    before now. --since is inclusive and --until exclusive, so `--since 2026-12-01 --until \
+    2026-12-02` is the whole of 1 December UTC, and `--since 2h` is the last two hours.\n\n\
     The export reads a snapshot from a read-only connection and can run while the server \
     is serving.\n\n\
     Examples:\n  \
     partner-api export clicks --since 2026-12-01 --output clicks.csv\n  \
+    partner-api export clicks --since 24h --format jsonl\n  \
     partner-api export applications --creator jiloma --format jsonl"
 )]
 pub struct ExportArgs {
@@ -38,7 +41,7 @@ pub struct ExportArgs {
     until: Option<String>,
 
     /// Only rows of this parent creator (`cid` of a click, `rxp` of an
-    /// application)
+    /// application). For a sub-profile, use --sub-id
     #[arg(long, value_name = "HANDLE")]
     creator: Option<String>,
 
@@ -61,12 +64,9 @@ pub struct ExportArgs {
 
 /// Parses a `--since` or `--until` value into the stored time form.
 fn time_flag(flag: &str, value: Option<String>) -> anyhow::Result<Option<String>> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    crate::import::parse_time(&value)
-        .map(Some)
-        .map_err(|message| anyhow::anyhow!("invalid {flag}: {message}"))
+    value
+        .map(|text| super::time_arg::parse(flag, &text))
+        .transpose()
 }
 
 /// Exports into a temporary file beside `path`, then renames it to `path`.
@@ -83,6 +83,35 @@ fn export_to_file(
     drop(writer);
     crate::atomic_file::persist(temp, path, true)?;
     Ok(count)
+}
+
+/// Rejects a sub-profile's handle given to `--creator`, which can match no
+/// row because rows record the parent creator there, and notes a handle
+/// that the database does not contain.
+fn check_creator(conn: &rusqlite::Connection, handle: &str) -> anyhow::Result<()> {
+    // The outer `Option` is whether the profile exists, the inner one its
+    // parent's handle.
+    let parent: Option<Option<String>> = conn
+        .query_row(
+            "SELECT parent.handle FROM profiles AS profile
+             LEFT JOIN profiles AS parent ON parent.id = profile.parent_id
+             WHERE profile.handle = ?1",
+            [handle],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match parent {
+        Some(None) => Ok(()),
+        Some(Some(parent)) => anyhow::bail!(
+            "{handle:?} is a sub-profile of {parent:?}, and --creator takes a parent creator's \
+             handle; use --sub-id {handle} for this sub-profile's rows, or --creator {parent} \
+             for all of {parent:?}'s rows"
+        ),
+        None => {
+            eprintln!("note: {handle:?} is not the handle of a creator in this database");
+            Ok(())
+        }
+    }
 }
 
 pub fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
@@ -104,12 +133,7 @@ pub fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
     }
     let conn = crate::store::open_read_only(&settings.db)?;
     if let Some(handle) = &filter.creator {
-        let known = conn
-            .prepare("SELECT 1 FROM profiles WHERE handle = ?1 AND parent_id IS NULL")?
-            .exists([handle])?;
-        if !known {
-            eprintln!("note: {handle:?} is not the handle of a creator in this database");
-        }
+        check_creator(&conn, handle)?;
     }
 
     let table = args.table;
@@ -120,14 +144,14 @@ pub fn run(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
             let count = export_to_file(path, export)?;
             eprintln!(
                 "exported {count} {} to {}",
-                table.rows_noun(),
+                table.rows_noun(count),
                 path.display()
             );
         }
         None => {
             let mut stdout = BufWriter::new(std::io::stdout().lock());
             let count = export(&mut stdout)?;
-            eprintln!("exported {count} {}", table.rows_noun());
+            eprintln!("exported {count} {}", table.rows_noun(count));
         }
     }
     Ok(())

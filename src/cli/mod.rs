@@ -7,6 +7,7 @@ mod import;
 mod keys;
 mod serve;
 mod table;
+mod time_arg;
 mod webhooks;
 
 use std::path::PathBuf;

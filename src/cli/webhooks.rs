@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::store::{self, format_time};
 use crate::webhook::deliveries::{self, Attempt, DeliveryDetail, DeliverySummary};
 use crate::webhook::send::Sender;
-use crate::webhook::{WebhookConfig, event, schedule};
+use crate::webhook::{WebhookConfig, event};
 
 #[derive(Subcommand)]
 pub enum WebhooksCommand {
@@ -111,7 +111,10 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
         WebhooksCommand::Retry { id, failed, since } => {
             let conn = store::open_existing(&settings.db)?;
             if failed {
-                let since = since.as_deref().map(parse_since).transpose()?;
+                let since = since
+                    .as_deref()
+                    .map(|text| super::time_arg::parse("--since", text))
+                    .transpose()?;
                 let queued = deliveries::retry_failed(&conn, since.as_deref())?;
                 writeln!(
                     out,
@@ -126,25 +129,6 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
         }
         WebhooksCommand::Test => send_test(&mut out, settings),
     }
-}
-
-/// Parses `--since`: RFC 3339, a UTC date, or an age before now.
-fn parse_since(text: &str) -> anyhow::Result<String> {
-    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(format_time(time.into()));
-    }
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-        return Ok(format_time(midnight.and_utc()));
-    }
-    if let Ok(age) = schedule::parse_duration(text) {
-        let age = chrono::Duration::from_std(age).unwrap_or_default();
-        return Ok(format_time(chrono::Utc::now() - age));
-    }
-    bail!(
-        "invalid value {text:?} for --since: expected an RFC 3339 time such as \
-         2026-03-01T12:00:00Z, a date such as 2026-03-01, or an age such as 2h"
-    )
 }
 
 fn print_table(out: &mut impl Write, rows: &[DeliverySummary]) -> std::io::Result<()> {
