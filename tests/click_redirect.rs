@@ -199,6 +199,7 @@ fn unknown_closed_and_expired_jobs_are_404() {
     let mut closed = job_json("closed", "codeclosed");
     closed["status"] = json!("closed");
     let mut expired = job_json("expired", "codeexpired");
+    expired["posted_at"] = json!("2019-12-01T00:00:00Z");
     expired["expires_at"] = json!("2020-01-01T00:00:00Z");
     workspace.import_json(
         "jobs.json",

@@ -165,6 +165,8 @@ fn expired_and_closed_jobs_are_left_out() {
     let mut closed = job_json("closed", "codeclosed");
     closed["status"] = json!("closed");
     let mut expired = job_json("expired", "codeexpired");
+    // A job cannot expire before it is posted.
+    expired["posted_at"] = json!((now - chrono::Duration::days(2)).to_rfc3339());
     expired["expires_at"] = json!((now - chrono::Duration::hours(1)).to_rfc3339());
     let mut expiring_later = job_json("expiring-later", "codelater");
     expiring_later["expires_at"] = json!((now + chrono::Duration::days(30)).to_rfc3339());
@@ -172,6 +174,7 @@ fn expired_and_closed_jobs_are_left_out() {
     open["posted_at"] = json!("2026-11-20T10:00:00+01:00");
     let mut closed_and_expired = job_json("closed-expired", "codeboth");
     closed_and_expired["status"] = json!("closed");
+    closed_and_expired["posted_at"] = json!("2019-12-01");
     closed_and_expired["expires_at"] = json!("2020-01-01");
     workspace.import_json(
         "mixed.json",
