@@ -27,6 +27,7 @@ const CRAWLER_MARKERS: &[&str] = &[
     "duckduckbot",
     "applebot",
     "petalbot",
+    "slurp",
     // Link previews in chat and social apps.
     "slackbot",
     "slack-imgproxy",
@@ -83,6 +84,7 @@ mod tests {
             "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
             "facebookexternalhit/1.1 Facebot Twitterbot/1.0",
             "Twitterbot/1.0",
+            "Mozilla/5.0 (compatible; Yahoo! Slurp; http://help.yahoo.com/help/us/ysearch/slurp)",
             "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
             "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
             "WhatsApp/2.23.20.0 A",

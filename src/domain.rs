@@ -147,6 +147,18 @@ pub fn check_email(email: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Tells whether `c` is an invisible character that changes how text
+/// around it displays: bidirectional overrides and isolates, zero-width
+/// characters, the line and paragraph separators, and the byte order mark.
+/// Zero-width joiners are allowed, because emoji sequences use them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 /// Checks a free-text value such as a name or source: not blank, within
 /// `max` bytes, no control characters.
 pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
@@ -162,6 +174,11 @@ pub fn check_text(field: &str, value: &str, max: usize) -> Result<(), String> {
     if let Some(bad) = value.chars().find(|c| c.is_control()) {
         return Err(format!(
             "{field} {value:?} contains the control character {bad:?}"
+        ));
+    }
+    if let Some(bad) = value.chars().find(|c| is_invisible_format(*c)) {
+        return Err(format!(
+            "{field} {value:?} contains the invisible formatting character {bad:?}"
         ));
     }
     Ok(())
@@ -262,6 +279,13 @@ mod tests {
         assert!(check_test_run_id("").is_err());
         assert!(check_test_run_id("a b").is_err());
         assert!(check_test_run_id(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn text_rejects_bidi_override() {
+        assert!(check_text("source", "\u{202E}evil", 64).is_err());
+        assert!(check_text("source", "a\u{2028}b", 64).is_err());
+        assert!(check_text("source", "👩\u{200D}💻 team", 64).is_ok());
     }
 
     #[test]

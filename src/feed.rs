@@ -60,12 +60,15 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 /// `BytesCData::escaped` splits the text between `]]` and `>` into two
 /// sections. An empty text gives an empty element.
 fn element<W: Write>(writer: &mut Writer<W>, name: &str, text: &str) -> std::io::Result<()> {
-    writer.write_event(Event::Start(BytesStart::new(name)))?;
     let text = sanitize(text);
-    if !text.is_empty() {
-        for section in BytesCData::escaped(&text) {
-            writer.write_event(Event::CData(section))?;
-        }
+    if text.is_empty() {
+        // An empty element: with Start and End the indenting writer would
+        // put a line break between them, which parsers read as text.
+        return writer.write_event(Event::Empty(BytesStart::new(name)));
+    }
+    writer.write_event(Event::Start(BytesStart::new(name)))?;
+    for section in BytesCData::escaped(&text) {
+        writer.write_event(Event::CData(section))?;
     }
     writer.write_event(Event::End(BytesEnd::new(name)))?;
     Ok(())
@@ -237,7 +240,7 @@ mod tests {
     fn element_splits_cdata_end_marker() {
         for (input, expected) in [
             ("plain", "<title><![CDATA[plain]]></title>"),
-            ("", "<title></title>"),
+            ("", "<title/>"),
             ("a]]>b", "<title><![CDATA[a]]]]><![CDATA[>b]]></title>"),
             (
                 "]]>]]>",
@@ -250,6 +253,29 @@ mod tests {
             ),
         ] {
             assert_eq!(render_title(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn empty_element_has_no_text_when_indented() {
+        let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+        writer
+            .write_event(Event::Start(BytesStart::new("job")))
+            .unwrap();
+        element(&mut writer, "city", "").unwrap();
+        element(&mut writer, "state", "\u{1}").unwrap();
+        writer
+            .write_event(Event::End(BytesEnd::new("job")))
+            .unwrap();
+        let xml = String::from_utf8(writer.into_inner()).unwrap();
+
+        let document = roxmltree::Document::parse(&xml).unwrap();
+        for name in ["city", "state"] {
+            let node = document
+                .descendants()
+                .find(|node| node.has_tag_name(name))
+                .unwrap();
+            assert_eq!(node.text(), None, "{name} in {xml}");
         }
     }
 

@@ -295,7 +295,7 @@ fn test_mode_accepts_e2e_sub_id_with_run_id() {
 fn hostile_apply_url_is_encoded() {
     let workspace = Workspace::new();
     let mut job = job_json("odd", "codeodd");
-    job["apply_url"] = json!("https://example.com/jobs/café?a=1&b=<x>&c=\"q\"\u{1}#top");
+    job["apply_url"] = json!("https://example.com/jobs/café?a=1&b=<x>&c=\"q\"#top");
     workspace.import_json("odd.json", &creator_json("odd", &[], vec![job]));
     let server = Server::start(&workspace, ServerOptions::default());
 
@@ -303,7 +303,7 @@ fn hostile_apply_url_is_encoded() {
     assert_eq!(reply.status, 302);
     assert_eq!(
         reply.header("location"),
-        Some("https://example.com/jobs/caf%C3%A9?a=1&b=%3Cx%3E&c=%22q%22%01#top")
+        Some("https://example.com/jobs/caf%C3%A9?a=1&b=%3Cx%3E&c=%22q%22#top")
     );
 }
 
@@ -313,4 +313,47 @@ fn other_methods_are_405() {
     let reply = raw_request(&server, "POST", "/j/abc123xy", &[("Content-Length", "0")]);
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+}
+
+#[test]
+fn long_query_stores_attribution_only() {
+    let (workspace, server) = setup(ServerOptions::default());
+    let padding = "q".repeat(5000);
+    let path = format!("/j/abc123xy?sub_id=jiloma-rthgip&source=mail&x={padding}");
+    let reply = visit(&server, "GET", &path, "Mozilla/5.0");
+    assert_eq!(reply.status, 302);
+
+    let rows = clicks(&workspace);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].query_string, "sub_id=jiloma-rthgip&source=mail");
+    assert_eq!(rows[0].sub_id.as_deref(), Some("jiloma-rthgip"));
+}
+
+#[test]
+fn crawler_in_second_user_agent_is_not_recorded() {
+    let (workspace, server) = setup(ServerOptions::default());
+    let reply = raw_request(
+        &server,
+        "GET",
+        "/j/abc123xy",
+        &[
+            ("User-Agent", "Mozilla/5.0"),
+            ("User-Agent", "Googlebot/2.1"),
+        ],
+    );
+    assert_eq!(reply.status, 302);
+    assert!(clicks(&workspace).is_empty());
+}
+
+#[test]
+fn bidi_override_in_source_is_400() {
+    let (workspace, server) = setup(ServerOptions::default());
+    let reply = visit(
+        &server,
+        "GET",
+        "/j/abc123xy?source=%E2%80%AEevil",
+        "Mozilla/5.0",
+    );
+    assert_eq!(reply.status, 400);
+    assert!(clicks(&workspace).is_empty());
 }

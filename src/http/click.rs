@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use uuid::Uuid;
 
 use super::error::ApiError;
-use super::events::{NewClick, insert_click, resolve_attribution};
+use super::events::{NewClick, attribution_query, insert_click, resolve_attribution};
 use super::feed::query_param;
 use super::json::excerpt;
 use super::{AppState, Body, full_body};
@@ -20,6 +20,10 @@ use crate::{crawlers, domain};
 pub const DEFAULT_SOURCE: &str = "feed";
 /// `api_key_name` of the rows this route writes, since it takes no key.
 pub const PUBLIC_CALLER: &str = "public";
+/// Longest raw query stored in `query_string`. A longer one is stored as
+/// its attribution parameters alone, so that a public URL cannot write
+/// unbounded rows.
+const MAX_STORED_QUERY: usize = 2048;
 
 /// Characters percent-encoded in a `Location` value, besides every
 /// non-ASCII byte: those a header cannot carry (controls) and those that
@@ -55,13 +59,20 @@ pub async fn get_click(
         }
         None => DEFAULT_SOURCE.to_string(),
     };
-    let query_string = request.uri().query().unwrap_or("").to_string();
-    let user_agent = request
+    let raw_query = request.uri().query().unwrap_or("");
+    let query_string = if raw_query.len() <= MAX_STORED_QUERY {
+        raw_query.to_string()
+    } else {
+        attribution_query(sub_id.as_deref(), Some(&source), test_run_id.as_deref())
+    };
+    // Every User-Agent header counts, so that a crawler cannot hide its
+    // name behind a first, browser-like header.
+    let crawler = request
         .headers()
-        .get(header::USER_AGENT)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .unwrap_or_default();
-    let record = request.method() == Method::GET && !crawlers::is_crawler(&user_agent);
+        .get_all(header::USER_AGENT)
+        .iter()
+        .any(|value| crawlers::is_crawler(&String::from_utf8_lossy(value.as_bytes())));
+    let record = request.method() == Method::GET && !crawler;
 
     let test_mode = state.settings.e2e;
     let code = short_code.to_string();

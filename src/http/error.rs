@@ -14,6 +14,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// The `Allow` header value of a 405.
     pub allow: Option<&'static str>,
+    /// Seconds for the `Retry-After` header of a 503.
+    pub retry_after: Option<u32>,
 }
 
 /// The JSON body of every error response.
@@ -33,12 +35,18 @@ impl ApiError {
             message: message.into(),
             field: None,
             allow: None,
+            retry_after: None,
         }
     }
 
     /// A 400 about one field of the request.
     pub fn bad_field(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message).with_field(field)
+    }
+
+    pub fn with_retry_after(mut self, seconds: u32) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_field(mut self, field: &str) -> ApiError {
@@ -77,6 +85,7 @@ impl ApiError {
             "unavailable",
             "the server could not complete the request; retry later",
         )
+        .with_retry_after(5)
     }
 
     pub fn body_json(&self) -> String {

@@ -22,11 +22,11 @@ use crate::store::{self, Pool, StoreError, reads};
 
 /// Maximum number of feeds streamed at once. Each stream keeps a pooled
 /// read connection until its client has the whole document. The pool has
-/// 8 connections (`store::Store::open`), so look-ups keep at least 4.
-const MAX_STREAMS: usize = 4;
+/// 16 connections (`store::Store::open`), so look-ups keep at least 8.
+const MAX_STREAMS: usize = 8;
 static STREAM_PERMITS: Semaphore = Semaphore::const_new(MAX_STREAMS);
 /// How long a feed request waits for a free stream before it gets 503.
-// NOTE: no test reaches the 503, which needs 4 streams whose clients stall
+// NOTE: no test reaches the 503, which needs 8 streams whose clients stall
 // for most of a minute.
 const STREAM_QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -186,6 +186,7 @@ pub async fn get_feed(
                     "the server is streaming its maximum of {MAX_STREAMS} feeds, so retry later"
                 ),
             )
+            .with_retry_after(10)
         })?
         .map_err(|err| ApiError::internal("feed stream permits closed", &err))?;
 

@@ -211,6 +211,11 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static(allow));
     }
+    if let Some(seconds) = err.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     response
 }
 

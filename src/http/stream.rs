@@ -3,7 +3,7 @@
 //! bounded channel, so memory stays flat however long the body is.
 
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
@@ -18,9 +18,16 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const CHANNEL_CHUNKS: usize = 4;
 /// How long the writer waits for the client to take one chunk before it
 /// gives up, so that a stalled client cannot hold a read connection and
-/// its snapshot forever. A client has to read at least `CHUNK_BYTES` per
-/// `STALL_TIMEOUT`, about 2 KiB/s.
-const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// its snapshot forever. The wait covers more than one chunk's bytes:
+/// hyper takes the next chunk only when the socket is writable again, and
+/// the kernel may buffer megabytes before that, so a steady reader at a
+/// few KiB/s can wait over a minute for one chunk to be taken.
+const STALL_TIMEOUT: Duration = Duration::from_secs(180);
+/// Longest time one streamed body may take. It bounds how long a slow
+/// client holds a stream slot and a read snapshot, which keeps SQLite from
+/// checkpointing the WAL past it. A 126 MB feed needs about 140 KB/s to
+/// finish in time, and its gzip form (21 MB) about 24 KB/s.
+const MAX_TRANSFER: Duration = Duration::from_secs(15 * 60);
 
 /// Creates a body and the writer that fills it. Call it from async code,
 /// then move the writer to a blocking task.
@@ -31,6 +38,7 @@ pub fn channel() -> (ChunkWriter, Body) {
         runtime: Handle::current(),
         buffer: BytesMut::with_capacity(CHUNK_BYTES),
         failed: false,
+        started: Instant::now(),
     };
     (writer, body.boxed())
 }
@@ -45,6 +53,7 @@ pub struct ChunkWriter {
     /// waiting for the client again, for example while an encoder that is
     /// being dropped writes its trailer.
     failed: bool,
+    started: Instant,
 }
 
 impl ChunkWriter {
@@ -60,9 +69,11 @@ impl ChunkWriter {
         }
         let chunk = self.buffer.split().freeze();
         let sender = &mut self.sender;
+        let left = MAX_TRANSFER.saturating_sub(self.started.elapsed());
+        let wait = STALL_TIMEOUT.min(left);
         let sent = self
             .runtime
-            .block_on(async { tokio::time::timeout(STALL_TIMEOUT, sender.send_data(chunk)).await });
+            .block_on(async { tokio::time::timeout(wait, sender.send_data(chunk)).await });
         if !matches!(sent, Ok(Ok(()))) {
             self.failed = true;
         }
@@ -72,9 +83,13 @@ impl ChunkWriter {
                 io::ErrorKind::BrokenPipe,
                 "the client closed the connection",
             )),
+            Err(_) if wait < STALL_TIMEOUT => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the transfer took longer than {MAX_TRANSFER:?}"),
+            )),
             Err(_) => Err(io::Error::new(
                 io::ErrorKind::TimedOut,
-                format!("the client read nothing for {STALL_TIMEOUT:?}"),
+                format!("the client took no data for {STALL_TIMEOUT:?}"),
             )),
         }
     }

@@ -80,11 +80,21 @@ pub fn check_apply_url(value: &str) -> Result<String, String> {
             value.len()
         ));
     }
+    if let Some(bad) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "apply_url {value:?} contains {bad:?}; percent-encode it (a space is %20)"
+        ));
+    }
     let parsed = url::Url::parse(value)
         .map_err(|err| format!("apply_url {value:?} is not a valid URL: {err}"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(format!(
             "apply_url {value:?} must be an http:// or https:// URL with a host"
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "apply_url {value:?} contains a user name or password; remove the part before '@'"
         ));
     }
     Ok(parsed.to_string())
@@ -406,6 +416,8 @@ mod tests {
             "https://x\"><script>",
             "javascript:alert(1)",
             "https:// spaced.example.com",
+            "https://exa\nmple.com/a",
+            "https://user:pw@jobs.example.com/",
         ] {
             assert!(check_apply_url(bad).is_err(), "{bad:?}");
         }

@@ -168,7 +168,7 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path, synchronous_full: bool) -> anyhow::Result<Store> {
         let conn = open_writable(path, synchronous_full)?;
-        let pool = read_pool(path, 8)?;
+        let pool = read_pool(path, 16)?;
         let writer = Writer::start(conn);
         Ok(Store { pool, writer })
     }
