@@ -218,7 +218,7 @@ fn parse_bool(setting: &str, value: &str) -> anyhow::Result<bool> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(invalid(setting, value, "expected true or false")),
+        _ => Err(invalid(setting, value, "expected true, false, 1 or 0")),
     }
 }
 
@@ -418,7 +418,9 @@ impl Settings {
         if let Some(url) = &webhook_url
             && let Err(reason) = webhook::check_url(url)
         {
-            anyhow::bail!("invalid value {url:?} for setting `webhook.url`: {reason}");
+            // A password in the URL stays out of the message.
+            let shown = webhook::mask_url_credentials(url);
+            return Err(invalid("webhook.url", &shown, reason));
         }
         let webhook_api_key = r.pick(
             "webhook.api_key",
@@ -446,9 +448,8 @@ impl Settings {
             ENV_WEBHOOK_SCHEDULE,
             file.webhook.schedule.map(|delays| delays.join(",")),
         ) {
-            Some(text) => webhook::schedule::parse_schedule(&text).map_err(|reason| {
-                anyhow::anyhow!("invalid value {text:?} for setting `webhook.schedule`: {reason}")
-            })?,
+            Some(text) => webhook::schedule::parse_schedule(&text)
+                .map_err(|reason| invalid("webhook.schedule", &text, reason))?,
             None => webhook::schedule::default_schedule(),
         };
         let webhook_timeout = match r.pick(
@@ -457,9 +458,8 @@ impl Settings {
             ENV_WEBHOOK_TIMEOUT,
             file.webhook.timeout,
         ) {
-            Some(text) => webhook::schedule::parse_timeout(&text).map_err(|reason| {
-                anyhow::anyhow!("invalid value {text:?} for setting `webhook.timeout`: {reason}")
-            })?,
+            Some(text) => webhook::schedule::parse_timeout(&text)
+                .map_err(|reason| invalid("webhook.timeout", &text, reason))?,
             None => webhook::schedule::DEFAULT_TIMEOUT,
         };
 

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod crawlers;
 mod domain;
+mod duration;
 mod export;
 mod feed;
 mod http;

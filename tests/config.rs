@@ -182,6 +182,55 @@ fn malformed_value_error_names_the_key() {
 }
 
 #[test]
+fn invalid_value_error_names_file_and_fix() {
+    let workspace = Workspace::new();
+    let path = workspace.path().join("partner.toml");
+
+    for (text, expected) in [
+        (
+            "[webhook]\ntimeout = \"30d\"\n",
+            "\"30d\" is outside the range from 1ms to 10m",
+        ),
+        (
+            "[webhook]\ntimeout = \"5 sec\"\n",
+            "\"5 sec\" is not a duration: write a whole number and a unit (ms, s, m, h, d or w)",
+        ),
+        (
+            "[webhook]\nschedule = [\"0s\", \"2 months\"]\n",
+            "`webhook.schedule` (from config file partner.toml)",
+        ),
+        (
+            "[webhook]\nschedule = [\"0s\", \"8d\"]\n",
+            "\"8d\" is longer than the maximum delay of 7d",
+        ),
+        (
+            "[webhook]\nurl = \"hooks.example.com/in\"\n",
+            "`webhook.url` (from config file partner.toml)",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let output = config_check(workspace.path(), &[], &[]);
+        assert!(!output.status.success(), "{text:?} was accepted");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{text:?}: {message}");
+        assert!(!message.contains("months, years"), "{text:?}: {message}");
+    }
+
+    std::fs::remove_file(&path).unwrap();
+    let output = config_check(workspace.path(), &[], &[("PARTNER_INTEGRATION_E2E", "yes")]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("(from environment variable PARTNER_INTEGRATION_E2E)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected true, false, 1 or 0"),
+        "{message}"
+    );
+}
+
+#[test]
 fn malformed_environment_value_names_the_variable() {
     let workspace = Workspace::new();
     let output = config_check(

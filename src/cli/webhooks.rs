@@ -3,13 +3,15 @@
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
+use chrono::Datelike;
 use clap::{Subcommand, ValueEnum};
 
 use crate::config::Settings;
+use crate::duration;
 use crate::store::{self, format_time};
 use crate::webhook::deliveries::{self, Attempt, DeliveryDetail, DeliverySummary};
 use crate::webhook::send::Sender;
-use crate::webhook::{WebhookConfig, event, schedule};
+use crate::webhook::{WebhookConfig, event, mask_url_credentials};
 
 #[derive(Subcommand)]
 pub enum WebhooksCommand {
@@ -132,9 +134,15 @@ fn parse_since(text: &str) -> anyhow::Result<String> {
         let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
         return Ok(format_time(midnight.and_utc()));
     }
-    if let Ok(age) = schedule::parse_duration(text) {
-        let age = chrono::Duration::from_std(age).unwrap_or_default();
-        return Ok(format_time(chrono::Utc::now() - age));
+    if let Ok(age) = duration::parse(text) {
+        let start = chrono::Duration::from_std(age)
+            .ok()
+            .and_then(|age| chrono::Utc::now().checked_sub_signed(age))
+            .filter(|start| start.year() >= 1);
+        let Some(start) = start else {
+            bail!("invalid value {text:?} for --since: the age reaches back before the year 1");
+        };
+        return Ok(format_time(start));
     }
     bail!(
         "invalid value {text:?} for --since: expected an RFC 3339 time such as \
@@ -240,7 +248,7 @@ fn send_test(settings: &Settings) -> anyhow::Result<()> {
     let event_id = event::new_event_id();
     let body = event::webhook_test(&event_id, &format_time(SystemTime::now().into()));
 
-    println!("POST {}", sender.config().url);
+    println!("POST {}", mask_url_credentials(&sender.config().url));
     println!("event      {event_id}");
     println!(
         "signature  {}",
