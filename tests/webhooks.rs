@@ -475,26 +475,39 @@ fn test_command_sends_signed_event() {
 #[test]
 fn invalid_webhook_settings_stop_start_up() {
     let workspace = workspace();
-    let cases = [
+    let cases: [(&str, &str, &[&str]); 5] = [
         (
             "PARTNER_APPLICATION_WEBHOOK_SECRET",
             "c2VjcmV0LXZhbHVl",
-            "`webhook.secret` (from environment variable PARTNER_APPLICATION_WEBHOOK_SECRET)",
+            &["`webhook.secret` (from environment variable PARTNER_APPLICATION_WEBHOOK_SECRET)"],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_SCHEDULE",
             "0s,soon",
-            "`webhook.schedule`",
+            &[
+                "`webhook.schedule` (from environment variable \
+                 PARTNER_APPLICATION_WEBHOOK_SCHEDULE)",
+                "\"soon\" is not a duration",
+                "(ms, s, m, h, d or w)",
+            ],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_TIMEOUT",
             "0s",
-            "`webhook.timeout`",
+            &["`webhook.timeout` (from environment variable PARTNER_APPLICATION_WEBHOOK_TIMEOUT)"],
+        ),
+        (
+            "PARTNER_APPLICATION_WEBHOOK_TIMEOUT",
+            "30d",
+            &["outside the range from 1ms to 10m"],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_URL",
-            "hooks.example.com/x",
-            "`webhook.url`",
+            "hook-user:hook-pass@hooks.example.com/x",
+            &[
+                "invalid value \"********@hooks.example.com/x\" for setting `webhook.url` \
+                 (from environment variable PARTNER_APPLICATION_WEBHOOK_URL)",
+            ],
         ),
     ];
     for (variable, value, expected) in cases {
@@ -511,12 +524,63 @@ fn invalid_webhook_settings_stop_start_up() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{variable}={value} was accepted");
-        assert!(stderr.contains(expected), "{variable}: {stderr}");
-        if variable.ends_with("SECRET") {
+        for part in expected {
+            assert!(stderr.contains(part), "{variable}: {stderr}");
+        }
+        assert!(
+            !stderr.contains("7 days"),
+            "{variable}: names the wrong limit: {stderr}"
+        );
+        for secret in ["c2VjcmV0LXZhbHVl", "hook-pass", "hook-user"] {
             assert!(
-                !stderr.contains(value),
-                "the error repeats the secret: {stderr}"
+                !stderr.contains(secret),
+                "the error repeats a secret: {stderr}"
             );
         }
     }
+}
+
+#[test]
+fn trace_log_hides_webhook_credentials() {
+    let receiver = Receiver::start();
+    let workspace = Workspace::new();
+    let port = receiver.port();
+    let url = format!("http://hook-user:hook-pass@127.0.0.1:{port}/hooks/applications");
+    let env = [
+        ("RUST_LOG", "trace"),
+        ("PARTNER_APPLICATION_WEBHOOK_URL", url.as_str()),
+        ("PARTNER_APPLICATION_WEBHOOK_API_KEY", RECEIVER_KEY),
+    ];
+
+    let output = webhooks_cli(&workspace, &env, &["test"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "POST http://********@127.0.0.1:{port}/hooks/applications"
+        )),
+        "{stdout}"
+    );
+
+    // The credentials do reach the receiver, so their absence below is
+    // the masking at work.
+    let received = receiver.received();
+    let basic = format!("Basic {}", STANDARD.encode("hook-user:hook-pass"));
+    assert_eq!(received[0].header("authorization"), Some(basic.as_str()));
+    assert_eq!(received[0].header("x-api-key"), Some(RECEIVER_KEY));
+    assert!(
+        stderr.contains(" DEBUG ureq"),
+        "ureq logs nothing at trace, so the check below proves nothing: {stderr}"
+    );
+
+    for secret in ["hook-pass", "hook-user", RECEIVER_KEY, basic.as_str()] {
+        assert!(!stdout.contains(secret), "{secret} is printed: {stdout}");
+        assert!(!stderr.contains(secret), "{secret} is logged: {stderr}");
+    }
+    let traced: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains(" TRACE ureq"))
+        .collect();
+    assert!(traced.is_empty(), "ureq traces the request: {traced:#?}");
 }
