@@ -284,6 +284,14 @@ fn describe_toml_error(text: &str, err: &toml::de::Error, key: Option<&str>) -> 
     }
 }
 
+/// Names where a value came from, with the path of a config file.
+fn describe_origin(source: Source, config_file: Option<&Path>) -> String {
+    match (source, config_file) {
+        (Source::File, Some(path)) => format!("config file {}", path.display()),
+        (source, _) => source.to_string(),
+    }
+}
+
 /// Adds where an invalid value came from to its error.
 fn name_source(
     err: anyhow::Error,
@@ -293,11 +301,10 @@ fn name_source(
     let Some(invalid) = err.downcast_ref::<InvalidSetting>() else {
         return err;
     };
-    let origin = match (sources.get(invalid.setting.as_str()), config_file) {
-        (Some(Source::File), Some(path)) => format!("config file {}", path.display()),
-        (Some(source), _) => source.to_string(),
-        (None, _) => return err,
+    let Some(source) = sources.get(invalid.setting.as_str()) else {
+        return err;
     };
+    let origin = describe_origin(*source, config_file);
     anyhow::anyhow!(
         "invalid value {:?} for setting `{}` (from {origin}): {}",
         invalid.value,
@@ -307,6 +314,30 @@ fn name_source(
 }
 
 impl Settings {
+    /// Describes settings that have no effect, for `config check` and the
+    /// server's start-up log. They are not errors, because a shared
+    /// config file may leave the URL to each environment.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.webhook_url.is_some() {
+            return warnings;
+        }
+        for (setting, value) in [
+            ("webhook.api_key", &self.webhook_api_key),
+            ("webhook.secret", &self.webhook_secret),
+        ] {
+            let Some(source) = self.sources.get(setting).filter(|_| value.is_some()) else {
+                continue;
+            };
+            warnings.push(format!(
+                "`{setting}` is set (from {}) but `webhook.url` is not, so no webhook is \
+                 sent; set {ENV_WEBHOOK_URL} or `url` under [webhook]",
+                describe_origin(*source, self.config_file.as_deref())
+            ));
+        }
+        warnings
+    }
+
     /// Builds the effective settings from flags, environment and file. An
     /// invalid value is an error naming the setting and its source.
     pub fn resolve(overrides: &Overrides) -> anyhow::Result<Settings> {

@@ -313,6 +313,63 @@ fn config_check_masks_secrets() {
     );
 }
 
+#[test]
+fn webhook_key_without_url_warns() {
+    let workspace = Workspace::new();
+    let secret = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ1Njc4";
+    std::fs::write(
+        workspace.path().join("partner.toml"),
+        "[webhook]\napi_key = \"receiver-key-0123456789\"\n",
+    )
+    .unwrap();
+    let env = [("PARTNER_APPLICATION_WEBHOOK_SECRET", secret)];
+
+    let output = config_check(workspace.path(), &[], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    let warnings: Vec<&str> = message
+        .lines()
+        .filter(|line| line.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{message}");
+    assert!(
+        warnings[0].contains("`webhook.api_key` is set (from config file partner.toml)"),
+        "{message}"
+    );
+    assert!(
+        warnings[1].contains(
+            "`webhook.secret` is set (from environment variable \
+             PARTNER_APPLICATION_WEBHOOK_SECRET)"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("PARTNER_APPLICATION_WEBHOOK_URL"),
+        "{message}"
+    );
+    assert!(!message.contains(secret), "{message}");
+    assert!(!message.contains("receiver-key-0123456789"), "{message}");
+    assert!(stdout(&output).contains("The configuration is valid."));
+
+    let with_url = config_check(
+        workspace.path(),
+        &[],
+        &[
+            env[0],
+            (
+                "PARTNER_APPLICATION_WEBHOOK_URL",
+                "https://hooks.example.com/in",
+            ),
+        ],
+    );
+    assert!(with_url.status.success(), "{}", stderr(&with_url));
+    assert!(
+        !stderr(&with_url).contains("warning"),
+        "{}",
+        stderr(&with_url)
+    );
+}
+
 /// Every `#key = value` line of partner.toml.example, uncommented, is a
 /// valid config that sets every setting that `config check` shows.
 #[test]

@@ -475,11 +475,16 @@ fn test_command_sends_signed_event() {
 #[test]
 fn invalid_webhook_settings_stop_start_up() {
     let workspace = workspace();
-    let cases: [(&str, &str, &[&str]); 5] = [
+    let cases: [(&str, &str, &[&str]); 6] = [
         (
             "PARTNER_APPLICATION_WEBHOOK_SECRET",
             "c2VjcmV0LXZhbHVl",
             &["`webhook.secret` (from environment variable PARTNER_APPLICATION_WEBHOOK_SECRET)"],
+        ),
+        (
+            "PARTNER_APPLICATION_WEBHOOK_SECRET",
+            "whsec_c2hvcnQ=",
+            &["decodes to 5 bytes, fewer than the 24 that Standard Webhooks requires"],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_SCHEDULE",
@@ -531,13 +536,40 @@ fn invalid_webhook_settings_stop_start_up() {
             !stderr.contains("7 days"),
             "{variable}: names the wrong limit: {stderr}"
         );
-        for secret in ["c2VjcmV0LXZhbHVl", "hook-pass", "hook-user"] {
+        for secret in ["c2VjcmV0LXZhbHVl", "c2hvcnQ", "hook-pass", "hook-user"] {
             assert!(
                 !stderr.contains(secret),
                 "the error repeats a secret: {stderr}"
             );
         }
     }
+}
+
+#[test]
+fn secret_without_url_warns_at_start() {
+    let workspace = workspace();
+    let options = ServerOptions::default()
+        .env("PARTNER_APPLICATION_WEBHOOK_SECRET", &secret())
+        .env("PARTNER_APPLICATION_WEBHOOK_API_KEY", RECEIVER_KEY);
+    let server = Server::start(&workspace, options);
+
+    let warnings: Vec<&String> = server
+        .startup_log
+        .iter()
+        .filter(|line| line.contains("WARN") && line.contains("`webhook.url` is not"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{:#?}", server.startup_log);
+    assert!(
+        warnings[0].contains("`webhook.api_key` is set"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[1].contains("`webhook.secret` is set"),
+        "{}",
+        warnings[1]
+    );
+    assert!(!warnings[1].contains(&secret()), "{}", warnings[1]);
 }
 
 #[test]

@@ -59,6 +59,9 @@ pub fn run(mut overrides: Overrides, command: ConfigCommand) -> anyhow::Result<(
         .collect();
     super::table::print(&["SETTING", "VALUE", "SOURCE"], &rows);
 
+    for warning in settings.warnings() {
+        eprintln!("warning: {warning}");
+    }
     println!();
     println!("The configuration is valid.");
     Ok(())

@@ -100,6 +100,8 @@ pub struct Server {
     pub base: String,
     /// Lines the server logged after start-up.
     pub log: mpsc::Receiver<String>,
+    /// Lines the server logged before it listened.
+    pub startup_log: Vec<String>,
 }
 
 /// Options for starting a server.
@@ -170,6 +172,7 @@ impl Server {
                             child,
                             base: format!("http://{addr}"),
                             log,
+                            startup_log: seen,
                         };
                     }
                     seen.push(line);
