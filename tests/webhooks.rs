@@ -616,3 +616,58 @@ fn trace_log_hides_webhook_credentials() {
         .collect();
     assert!(traced.is_empty(), "ureq traces the request: {traced:#?}");
 }
+
+#[test]
+fn retry_and_list_check_their_arguments() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/hooks/applications");
+    let workspace = workspace();
+    let server = Server::start(&workspace, webhook_options(&url, "0s"));
+    apply(&server, 1);
+    wait_until("the delivery has failed", || {
+        count_status(&workspace, "failed") == 1
+    });
+    drop(server);
+
+    for (args, expected) in [
+        (
+            vec!["retry"],
+            "Usage: partner-api webhooks retry <ID|--failed>",
+        ),
+        (vec!["retry", "--since", "2h"], "<ID|--failed>"),
+        (vec!["retry", "1", "--failed"], "cannot be used with"),
+        (vec!["retry", "1", "--since", "2h"], "cannot be used with"),
+        (
+            vec!["list", "--limit", "0"],
+            "expected a whole number of 1 or more",
+        ),
+    ] {
+        let output = webhooks_cli(&workspace, &[], &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert_eq!(
+        count_status(&workspace, "failed"),
+        1,
+        "a rejected command changed a delivery"
+    );
+
+    let listed = webhooks_cli(&workspace, &[], &["list", "--limit", "1"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("failed"), "{listed}");
+    assert!(!listed.contains("no webhook deliveries"), "{listed}");
+
+    let retried = webhooks_cli(&workspace, &[], &["retry", "--failed"]);
+    assert!(
+        retried.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retried.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&retried.stdout).trim(),
+        "queued 1 failed webhook delivery for another attempt"
+    );
+    assert_eq!(count_status(&workspace, "pending"), 1);
+}
