@@ -6,7 +6,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -457,24 +456,14 @@ fn serve_refuses_an_invalid_config() {
         "[limits]\nmax_conn = 3\n",
     )
     .unwrap();
-    let mut child = command(workspace.path())
+    let child = command(workspace.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
 
-    // A server that accepted the file would run until stopped.
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("serve started with an unknown key in partner.toml");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = wait_for_exit(child, "serve with an unknown key in partner.toml");
     assert!(!output.status.success());
     assert!(
         stderr(&output).contains("`limits.max_conn`"),

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -103,11 +104,7 @@ fn application_ids(requests: &[Received]) -> Vec<String> {
 }
 
 /// Runs `webhooks ARGS` against the workspace database with `env`.
-fn webhooks_cli(
-    workspace: &Workspace,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> std::process::Output {
+fn webhooks_cli(workspace: &Workspace, env: &[(&str, &str)], args: &[&str]) -> Output {
     command(workspace.path())
         .arg("--db")
         .arg(workspace.db())
@@ -516,7 +513,7 @@ fn invalid_webhook_settings_stop_start_up() {
         ),
     ];
     for (variable, value, expected) in cases {
-        let output = command(workspace.path())
+        let server = command(workspace.path())
             .arg("--db")
             .arg(workspace.db())
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -525,8 +522,11 @@ fn invalid_webhook_settings_stop_start_up() {
                 "http://127.0.0.1:9/hooks",
             )
             .env(variable, value)
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
+        let output = wait_for_exit(server, &format!("serve with {variable}={value}"));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{variable}={value} was accepted");
         for part in expected {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use std::time::Instant;
 
 pub const KEY: &str = "test-integration-key";
 pub const E2E_KEY: &str = "test-e2e-key";
@@ -42,6 +43,21 @@ pub fn cli(dir: &Path, db: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("running partner-api")
+}
+
+/// Waits for a process that should exit at once, such as a server given
+/// invalid settings. After 30 seconds it kills the process and panics.
+pub fn wait_for_exit(mut child: Child, description: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{description} kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// A temporary folder with a database path in it.
