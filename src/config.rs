@@ -218,7 +218,7 @@ fn parse_bool(setting: &str, value: &str) -> anyhow::Result<bool> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(invalid(setting, value, "expected true or false")),
+        _ => Err(invalid(setting, value, "expected true, false, 1 or 0")),
     }
 }
 
@@ -284,6 +284,14 @@ fn describe_toml_error(text: &str, err: &toml::de::Error, key: Option<&str>) -> 
     }
 }
 
+/// Names where a value came from, with the path of a config file.
+fn describe_origin(source: Source, config_file: Option<&Path>) -> String {
+    match (source, config_file) {
+        (Source::File, Some(path)) => format!("config file {}", path.display()),
+        (source, _) => source.to_string(),
+    }
+}
+
 /// Adds where an invalid value came from to its error.
 fn name_source(
     err: anyhow::Error,
@@ -293,11 +301,10 @@ fn name_source(
     let Some(invalid) = err.downcast_ref::<InvalidSetting>() else {
         return err;
     };
-    let origin = match (sources.get(invalid.setting.as_str()), config_file) {
-        (Some(Source::File), Some(path)) => format!("config file {}", path.display()),
-        (Some(source), _) => source.to_string(),
-        (None, _) => return err,
+    let Some(source) = sources.get(invalid.setting.as_str()) else {
+        return err;
     };
+    let origin = describe_origin(*source, config_file);
     anyhow::anyhow!(
         "invalid value {:?} for setting `{}` (from {origin}): {}",
         invalid.value,
@@ -307,6 +314,30 @@ fn name_source(
 }
 
 impl Settings {
+    /// Describes settings that have no effect, for `config check` and the
+    /// server's start-up log. They are not errors, because a shared
+    /// config file may leave the URL to each environment.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.webhook_url.is_some() {
+            return warnings;
+        }
+        for (setting, value) in [
+            ("webhook.api_key", &self.webhook_api_key),
+            ("webhook.secret", &self.webhook_secret),
+        ] {
+            let Some(source) = self.sources.get(setting).filter(|_| value.is_some()) else {
+                continue;
+            };
+            warnings.push(format!(
+                "`{setting}` is set (from {}) but `webhook.url` is not, so no webhook is \
+                 sent; set {ENV_WEBHOOK_URL} or `url` under [webhook]",
+                describe_origin(*source, self.config_file.as_deref())
+            ));
+        }
+        warnings
+    }
+
     /// Builds the effective settings from flags, environment and file. An
     /// invalid value is an error naming the setting and its source.
     pub fn resolve(overrides: &Overrides) -> anyhow::Result<Settings> {
@@ -418,7 +449,9 @@ impl Settings {
         if let Some(url) = &webhook_url
             && let Err(reason) = webhook::check_url(url)
         {
-            anyhow::bail!("invalid value {url:?} for setting `webhook.url`: {reason}");
+            // A password in the URL stays out of the message.
+            let shown = webhook::mask_url_credentials(url);
+            return Err(invalid("webhook.url", &shown, reason));
         }
         let webhook_api_key = r.pick(
             "webhook.api_key",
@@ -446,9 +479,8 @@ impl Settings {
             ENV_WEBHOOK_SCHEDULE,
             file.webhook.schedule.map(|delays| delays.join(",")),
         ) {
-            Some(text) => webhook::schedule::parse_schedule(&text).map_err(|reason| {
-                anyhow::anyhow!("invalid value {text:?} for setting `webhook.schedule`: {reason}")
-            })?,
+            Some(text) => webhook::schedule::parse_schedule(&text)
+                .map_err(|reason| invalid("webhook.schedule", &text, reason))?,
             None => webhook::schedule::default_schedule(),
         };
         let webhook_timeout = match r.pick(
@@ -457,9 +489,8 @@ impl Settings {
             ENV_WEBHOOK_TIMEOUT,
             file.webhook.timeout,
         ) {
-            Some(text) => webhook::schedule::parse_timeout(&text).map_err(|reason| {
-                anyhow::anyhow!("invalid value {text:?} for setting `webhook.timeout`: {reason}")
-            })?,
+            Some(text) => webhook::schedule::parse_timeout(&text)
+                .map_err(|reason| invalid("webhook.timeout", &text, reason))?,
             None => webhook::schedule::DEFAULT_TIMEOUT,
         };
 

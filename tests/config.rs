@@ -6,7 +6,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -182,6 +181,55 @@ fn malformed_value_error_names_the_key() {
 }
 
 #[test]
+fn invalid_value_error_names_file_and_fix() {
+    let workspace = Workspace::new();
+    let path = workspace.path().join("partner.toml");
+
+    for (text, expected) in [
+        (
+            "[webhook]\ntimeout = \"30d\"\n",
+            "\"30d\" is outside the range from 1ms to 10m",
+        ),
+        (
+            "[webhook]\ntimeout = \"5 sec\"\n",
+            "\"5 sec\" is not a duration: write a whole number and a unit (ms, s, m, h, d or w)",
+        ),
+        (
+            "[webhook]\nschedule = [\"0s\", \"2 months\"]\n",
+            "`webhook.schedule` (from config file partner.toml)",
+        ),
+        (
+            "[webhook]\nschedule = [\"0s\", \"8d\"]\n",
+            "\"8d\" is longer than the maximum delay of 7d",
+        ),
+        (
+            "[webhook]\nurl = \"hooks.example.com/in\"\n",
+            "`webhook.url` (from config file partner.toml)",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let output = config_check(workspace.path(), &[], &[]);
+        assert!(!output.status.success(), "{text:?} was accepted");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{text:?}: {message}");
+        assert!(!message.contains("months, years"), "{text:?}: {message}");
+    }
+
+    std::fs::remove_file(&path).unwrap();
+    let output = config_check(workspace.path(), &[], &[("PARTNER_INTEGRATION_E2E", "yes")]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("(from environment variable PARTNER_INTEGRATION_E2E)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected true, false, 1 or 0"),
+        "{message}"
+    );
+}
+
+#[test]
 fn malformed_environment_value_names_the_variable() {
     let workspace = Workspace::new();
     let output = config_check(
@@ -261,6 +309,63 @@ fn config_check_masks_secrets() {
     assert_eq!(
         setting_row(&output, "webhook.url").0,
         "https://********@hooks.example.com/in"
+    );
+}
+
+#[test]
+fn webhook_key_without_url_warns() {
+    let workspace = Workspace::new();
+    let secret = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ1Njc4";
+    std::fs::write(
+        workspace.path().join("partner.toml"),
+        "[webhook]\napi_key = \"receiver-key-0123456789\"\n",
+    )
+    .unwrap();
+    let env = [("PARTNER_APPLICATION_WEBHOOK_SECRET", secret)];
+
+    let output = config_check(workspace.path(), &[], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    let warnings: Vec<&str> = message
+        .lines()
+        .filter(|line| line.starts_with("warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{message}");
+    assert!(
+        warnings[0].contains("`webhook.api_key` is set (from config file partner.toml)"),
+        "{message}"
+    );
+    assert!(
+        warnings[1].contains(
+            "`webhook.secret` is set (from environment variable \
+             PARTNER_APPLICATION_WEBHOOK_SECRET)"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("PARTNER_APPLICATION_WEBHOOK_URL"),
+        "{message}"
+    );
+    assert!(!message.contains(secret), "{message}");
+    assert!(!message.contains("receiver-key-0123456789"), "{message}");
+    assert!(stdout(&output).contains("The configuration is valid."));
+
+    let with_url = config_check(
+        workspace.path(),
+        &[],
+        &[
+            env[0],
+            (
+                "PARTNER_APPLICATION_WEBHOOK_URL",
+                "https://hooks.example.com/in",
+            ),
+        ],
+    );
+    assert!(with_url.status.success(), "{}", stderr(&with_url));
+    assert!(
+        !stderr(&with_url).contains("warning"),
+        "{}",
+        stderr(&with_url)
     );
 }
 
@@ -351,24 +456,14 @@ fn serve_refuses_an_invalid_config() {
         "[limits]\nmax_conn = 3\n",
     )
     .unwrap();
-    let mut child = command(workspace.path())
+    let child = command(workspace.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
 
-    // A server that accepted the file would run until stopped.
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("serve started with an unknown key in partner.toml");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = wait_for_exit(child, "serve with an unknown key in partner.toml");
     assert!(!output.status.success());
     assert!(
         stderr(&output).contains("`limits.max_conn`"),

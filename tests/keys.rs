@@ -277,7 +277,26 @@ fn bad_names_and_durations_are_rejected() {
         ),
         (
             vec!["keys", "create", "--name", "acme", "--expires-in", "0s"],
-            "longer than 0",
+            "a key's lifetime must be at least 1s, not 0s",
+        ),
+        (
+            vec!["keys", "create", "--name", "acme", "--expires-in", "1ms"],
+            "a key's lifetime must be at least 1s, not 1ms",
+        ),
+        (
+            vec![
+                "keys",
+                "create",
+                "--name",
+                "acme",
+                "--expires-in",
+                "2 months",
+            ],
+            "(ms, s, m, h, d or w)",
+        ),
+        (
+            vec!["keys", "rotate", "other", "--expires-in", "999ms"],
+            "a key's lifetime must be at least 1s, not 999ms",
         ),
         (
             vec!["keys", "rotate", "nobody"],
@@ -291,4 +310,91 @@ fn bad_names_and_durations_are_rejected() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
     assert_eq!(workspace.count("api_keys"), 1);
+}
+
+/// Runs `partner-api keys ARGS` and returns the output, successful or not.
+fn keys_output(workspace: &Workspace, args: &[&str]) -> (bool, String, String) {
+    let mut full = vec!["keys"];
+    full.extend_from_slice(args);
+    let output = cli(workspace.path(), &workspace.db(), &full);
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn short_lifetime_gets_a_warning() {
+    let workspace = Workspace::new();
+
+    let (success, key, stderr) = keys_output(
+        &workspace,
+        &["create", "--name", "brief", "--expires-in", "30m"],
+    );
+    assert!(success, "{stderr}");
+    assert!(key.starts_with("pk_live_"), "{key}");
+    assert!(
+        stderr.contains("warning: the key stops working in 30m"),
+        "{stderr}"
+    );
+
+    let (success, _, stderr) = keys_output(
+        &workspace,
+        &["create", "--name", "long", "--expires-in", "2h"],
+    );
+    assert!(success, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn rotating_an_expired_key_says_it_stopped() {
+    let (workspace, server) = setup();
+    let old = create_key(&workspace, &["--name", "acme", "--expires-in", "1s"]);
+    wait_for_rejection(&server, &old);
+
+    let (success, new, stderr) =
+        keys_output(&workspace, &["rotate", "acme", "--expires-in", "30d"]);
+    assert!(success, "{stderr}");
+    assert!(stderr.contains("old key pk_live_"), "{stderr}");
+    assert!(stderr.contains("… stopped working at "), "{stderr}");
+    assert!(!stderr.contains("works until"), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert_eq!(click_status(&server, new.trim()), 201, "new key");
+    assert_eq!(click_status(&server, &old), 401, "old key");
+
+    let listed = list_json(&workspace);
+    let statuses: Vec<&str> = listed
+        .iter()
+        .map(|key| key["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["expired", "active"]);
+}
+
+#[test]
+fn rotation_rejects_an_inherited_tiny_lifetime() {
+    let (workspace, server) = setup();
+    let old = create_key(&workspace, &["--name", "acme", "--expires-in", "1h"]);
+    // A key stored with a lifetime of 1ms, which older versions of
+    // `keys create` accepted.
+    workspace
+        .open()
+        .execute(
+            "UPDATE api_keys SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+0.001 seconds')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(click_status(&server, &old), 401);
+
+    let (success, stdout, stderr) = keys_output(&workspace, &["rotate", "acme"]);
+    assert!(!success, "the rotation passed on a 1ms lifetime: {stderr}");
+    assert!(stdout.is_empty(), "a key was printed: {stdout}");
+    assert!(stderr.contains("a lifetime of 1ms"), "{stderr}");
+    assert!(stderr.contains("--expires-in"), "{stderr}");
+    assert_eq!(workspace.count("api_keys"), 1);
+
+    let (success, new, stderr) =
+        keys_output(&workspace, &["rotate", "acme", "--expires-in", "90d"]);
+    assert!(success, "{stderr}");
+    assert_eq!(click_status(&server, new.trim()), 201);
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -103,11 +104,7 @@ fn application_ids(requests: &[Received]) -> Vec<String> {
 }
 
 /// Runs `webhooks ARGS` against the workspace database with `env`.
-fn webhooks_cli(
-    workspace: &Workspace,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> std::process::Output {
+fn webhooks_cli(workspace: &Workspace, env: &[(&str, &str)], args: &[&str]) -> Output {
     command(workspace.path())
         .arg("--db")
         .arg(workspace.db())
@@ -475,30 +472,48 @@ fn test_command_sends_signed_event() {
 #[test]
 fn invalid_webhook_settings_stop_start_up() {
     let workspace = workspace();
-    let cases = [
+    let cases: [(&str, &str, &[&str]); 6] = [
         (
             "PARTNER_APPLICATION_WEBHOOK_SECRET",
             "c2VjcmV0LXZhbHVl",
-            "`webhook.secret` (from environment variable PARTNER_APPLICATION_WEBHOOK_SECRET)",
+            &["`webhook.secret` (from environment variable PARTNER_APPLICATION_WEBHOOK_SECRET)"],
+        ),
+        (
+            "PARTNER_APPLICATION_WEBHOOK_SECRET",
+            "whsec_c2hvcnQ=",
+            &["decodes to 5 bytes, fewer than the 24 that Standard Webhooks requires"],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_SCHEDULE",
             "0s,soon",
-            "`webhook.schedule`",
+            &[
+                "`webhook.schedule` (from environment variable \
+                 PARTNER_APPLICATION_WEBHOOK_SCHEDULE)",
+                "\"soon\" is not a duration",
+                "(ms, s, m, h, d or w)",
+            ],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_TIMEOUT",
             "0s",
-            "`webhook.timeout`",
+            &["`webhook.timeout` (from environment variable PARTNER_APPLICATION_WEBHOOK_TIMEOUT)"],
+        ),
+        (
+            "PARTNER_APPLICATION_WEBHOOK_TIMEOUT",
+            "30d",
+            &["outside the range from 1ms to 10m"],
         ),
         (
             "PARTNER_APPLICATION_WEBHOOK_URL",
-            "hooks.example.com/x",
-            "`webhook.url`",
+            "hook-user:hook-pass@hooks.example.com/x",
+            &[
+                "invalid value \"********@hooks.example.com/x\" for setting `webhook.url` \
+                 (from environment variable PARTNER_APPLICATION_WEBHOOK_URL)",
+            ],
         ),
     ];
     for (variable, value, expected) in cases {
-        let output = command(workspace.path())
+        let server = command(workspace.path())
             .arg("--db")
             .arg(workspace.db())
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -507,16 +522,152 @@ fn invalid_webhook_settings_stop_start_up() {
                 "http://127.0.0.1:9/hooks",
             )
             .env(variable, value)
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
+        let output = wait_for_exit(server, &format!("serve with {variable}={value}"));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{variable}={value} was accepted");
-        assert!(stderr.contains(expected), "{variable}: {stderr}");
-        if variable.ends_with("SECRET") {
+        for part in expected {
+            assert!(stderr.contains(part), "{variable}: {stderr}");
+        }
+        assert!(
+            !stderr.contains("7 days"),
+            "{variable}: names the wrong limit: {stderr}"
+        );
+        for secret in ["c2VjcmV0LXZhbHVl", "c2hvcnQ", "hook-pass", "hook-user"] {
             assert!(
-                !stderr.contains(value),
-                "the error repeats the secret: {stderr}"
+                !stderr.contains(secret),
+                "the error repeats a secret: {stderr}"
             );
         }
     }
+}
+
+#[test]
+fn secret_without_url_warns_at_start() {
+    let workspace = workspace();
+    let options = ServerOptions::default()
+        .env("PARTNER_APPLICATION_WEBHOOK_SECRET", &secret())
+        .env("PARTNER_APPLICATION_WEBHOOK_API_KEY", RECEIVER_KEY);
+    let server = Server::start(&workspace, options);
+
+    let warnings: Vec<&String> = server
+        .startup_log
+        .iter()
+        .filter(|line| line.contains("WARN") && line.contains("`webhook.url` is not"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{:#?}", server.startup_log);
+    assert!(
+        warnings[0].contains("`webhook.api_key` is set"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[1].contains("`webhook.secret` is set"),
+        "{}",
+        warnings[1]
+    );
+    assert!(!warnings[1].contains(&secret()), "{}", warnings[1]);
+}
+
+#[test]
+fn trace_log_hides_webhook_credentials() {
+    let receiver = Receiver::start();
+    let workspace = Workspace::new();
+    let port = receiver.port();
+    let url = format!("http://hook-user:hook-pass@127.0.0.1:{port}/hooks/applications");
+    let env = [
+        ("RUST_LOG", "trace"),
+        ("PARTNER_APPLICATION_WEBHOOK_URL", url.as_str()),
+        ("PARTNER_APPLICATION_WEBHOOK_API_KEY", RECEIVER_KEY),
+    ];
+
+    let output = webhooks_cli(&workspace, &env, &["test"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "POST http://********@127.0.0.1:{port}/hooks/applications"
+        )),
+        "{stdout}"
+    );
+
+    // The credentials do reach the receiver, so their absence below is
+    // the masking at work.
+    let received = receiver.received();
+    let basic = format!("Basic {}", STANDARD.encode("hook-user:hook-pass"));
+    assert_eq!(received[0].header("authorization"), Some(basic.as_str()));
+    assert_eq!(received[0].header("x-api-key"), Some(RECEIVER_KEY));
+    assert!(
+        stderr.contains(" DEBUG ureq"),
+        "ureq logs nothing at trace, so the check below proves nothing: {stderr}"
+    );
+
+    for secret in ["hook-pass", "hook-user", RECEIVER_KEY, basic.as_str()] {
+        assert!(!stdout.contains(secret), "{secret} is printed: {stdout}");
+        assert!(!stderr.contains(secret), "{secret} is logged: {stderr}");
+    }
+    let traced: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains(" TRACE ureq"))
+        .collect();
+    assert!(traced.is_empty(), "ureq traces the request: {traced:#?}");
+}
+
+#[test]
+fn retry_and_list_check_their_arguments() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/hooks/applications");
+    let workspace = workspace();
+    let server = Server::start(&workspace, webhook_options(&url, "0s"));
+    apply(&server, 1);
+    wait_until("the delivery has failed", || {
+        count_status(&workspace, "failed") == 1
+    });
+    drop(server);
+
+    for (args, expected) in [
+        (
+            vec!["retry"],
+            "Usage: partner-api webhooks retry <ID|--failed>",
+        ),
+        (vec!["retry", "--since", "2h"], "<ID|--failed>"),
+        (vec!["retry", "1", "--failed"], "cannot be used with"),
+        (vec!["retry", "1", "--since", "2h"], "cannot be used with"),
+        (
+            vec!["list", "--limit", "0"],
+            "expected a whole number of 1 or more",
+        ),
+    ] {
+        let output = webhooks_cli(&workspace, &[], &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert_eq!(
+        count_status(&workspace, "failed"),
+        1,
+        "a rejected command changed a delivery"
+    );
+
+    let listed = webhooks_cli(&workspace, &[], &["list", "--limit", "1"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("failed"), "{listed}");
+    assert!(!listed.contains("no webhook deliveries"), "{listed}");
+
+    let retried = webhooks_cli(&workspace, &[], &["retry", "--failed"]);
+    assert!(
+        retried.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retried.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&retried.stdout).trim(),
+        "queued 1 failed webhook delivery for another attempt"
+    );
+    assert_eq!(count_status(&workspace, "pending"), 1);
 }

@@ -9,6 +9,8 @@ use crate::config::{
     DEFAULT_CONFIG_FILE, ENV_CONFIG, ENV_KEY_E2E, ENV_KEY_INTEGRATION, ENV_KEY_LEGACY, Overrides,
     Settings,
 };
+use crate::duration;
+use crate::webhook::mask_url_credentials;
 
 #[derive(Subcommand)]
 pub enum ConfigCommand {
@@ -61,6 +63,9 @@ pub fn run(mut overrides: Overrides, command: ConfigCommand) -> anyhow::Result<(
         .collect();
     super::table::print(&mut out, &["SETTING", "VALUE", "SOURCE"], &rows)?;
 
+    for warning in settings.warnings() {
+        eprintln!("warning: {warning}");
+    }
     writeln!(out)?;
     writeln!(out, "The configuration is valid.")?;
     Ok(())
@@ -116,13 +121,13 @@ fn effective_values(settings: &Settings) -> Vec<(&'static str, String)> {
             settings
                 .webhook_schedule
                 .iter()
-                .map(|delay| humantime::format_duration(*delay).to_string())
+                .map(|delay| duration::format(*delay))
                 .collect::<Vec<_>>()
                 .join(","),
         ),
         (
             "webhook.timeout",
-            humantime::format_duration(settings.webhook_timeout).to_string(),
+            duration::format(settings.webhook_timeout),
         ),
     ]
 }
@@ -136,20 +141,6 @@ fn mask(secret: &str) -> String {
     }
     let shown: String = secret.chars().take(SHOWN_CHARS).collect();
     format!("{shown}…({length} chars)")
-}
-
-/// Masks the credentials of a URL such as `https://user:password@host/`,
-/// user included, because some services put a token there.
-fn mask_url_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let Some((_, host)) = authority.rsplit_once('@') else {
-        return url.to_string();
-    };
-    format!("{scheme}://********@{host}{path}")
 }
 
 #[cfg(test)]
@@ -184,21 +175,5 @@ mod tests {
             "pk_l…(36 chars)"
         );
         assert_eq!(mask("short-secret"), "********");
-    }
-
-    #[test]
-    fn url_passwords_are_masked() {
-        assert_eq!(
-            mask_url_credentials("https://hooks:s3cret@example.com/in?x=1"),
-            "https://********@example.com/in?x=1"
-        );
-        assert_eq!(
-            mask_url_credentials("https://example.com/a@b"),
-            "https://example.com/a@b"
-        );
-        assert_eq!(
-            mask_url_credentials("https://token@example.com/"),
-            "https://********@example.com/"
-        );
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
 use crate::config::Settings;
+use crate::duration;
 use crate::store::{self, keys};
 
 #[derive(Subcommand)]
@@ -28,7 +29,7 @@ pub enum KeysCommand {
         name: String,
 
         /// Make the key stop working after this long, such as 90m, 12h or
-        /// 30d [default: never]
+        /// 30d; at least 1s [default: never]
         #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
         expires_in: Option<Duration>,
     },
@@ -66,27 +67,39 @@ pub enum KeysCommand {
         name: String,
 
         /// How long the old key keeps working, such as 0s, 30m or 48h
-        #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = duration::parse)]
         grace: Duration,
 
-        /// Lifetime of the new key [default: the old key's lifetime, or
-        /// never when the old key had no expiry]
+        /// Lifetime of the new key; at least 1s [default: the old key's
+        /// lifetime, or never when the old key had no expiry]
         #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
         expires_in: Option<Duration>,
     },
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|err| format!("{err}; write a number and a unit, such as 90m, 12h or 30d"))
-}
+/// A key lifetime under this gets a warning, because installing a new
+/// key usually takes a partner longer. A shorter one is still allowed,
+/// for tests and demonstrations.
+const SHORT_LIFETIME: Duration = Duration::from_secs(3600);
 
 fn parse_lifetime(text: &str) -> Result<Duration, String> {
-    let duration = parse_duration(text)?;
-    if duration.is_zero() {
-        return Err("a key's lifetime must be longer than 0".into());
+    let lifetime = duration::parse(text)?;
+    keys::check_lifetime(lifetime).map_err(|err| err.to_string())?;
+    Ok(lifetime)
+}
+
+/// Warns on standard error when a new key expires within `SHORT_LIFETIME`.
+fn warn_if_short(issued: &keys::IssuedKey) {
+    let (Some(lifetime), Some(expires_at)) = (issued.lifetime, &issued.expires_at) else {
+        return;
+    };
+    if lifetime < SHORT_LIFETIME {
+        eprintln!(
+            "warning: the key stops working in {}, at {expires_at}; installing a key \
+             usually takes a partner longer",
+            duration::format(lifetime)
+        );
     }
-    Ok(duration)
 }
 
 pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
@@ -104,6 +117,7 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
                 issued.prefix,
                 expiry_phrase(issued.expires_at.as_deref())
             );
+            warn_if_short(&issued);
             eprintln!("This is the only time the key is shown; store it now.");
             Ok(())
         }
@@ -133,13 +147,19 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             let mut conn = store::open_existing(&settings.db)?;
             let rotation = keys::rotate(&mut conn, &name, grace, expires_in, now)?;
             writeln!(out, "{}", rotation.new.key)?;
+            let old_state = if rotation.old_stopped {
+                "stopped working at"
+            } else {
+                "works until"
+            };
             eprintln!(
-                "rotated key {name:?}: new key {}…, {}; old key {}… works until {}",
+                "rotated key {name:?}: new key {}…, {}; old key {}… {old_state} {}",
                 rotation.new.prefix,
                 expiry_phrase(rotation.new.expires_at.as_deref()),
                 rotation.old_prefix,
                 rotation.old_expires_at
             );
+            warn_if_short(&rotation.new);
             eprintln!("This is the only time the new key is shown; store it now.");
             Ok(())
         }

@@ -39,6 +39,10 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
         settings.e2e = true;
     }
 
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
+
     let store = Store::open(&settings.db, settings.synchronous_full)?;
     let mut auth = Authenticator::new(&settings.env_keys, store.pool.clone());
 

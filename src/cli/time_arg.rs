@@ -8,7 +8,7 @@ pub fn parse(flag: &str, text: &str) -> anyhow::Result<String> {
     if let Ok(time) = crate::import::parse_time(text) {
         return Ok(time);
     }
-    if let Ok(age) = humantime::parse_duration(text.trim()) {
+    if let Ok(age) = crate::duration::parse(text.trim()) {
         let before_now = chrono::Duration::from_std(age)
             .ok()
             .and_then(|age| chrono::Utc::now().checked_sub_signed(age));

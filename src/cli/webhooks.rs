@@ -4,13 +4,13 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
-use clap::{Subcommand, ValueEnum};
+use clap::{ArgGroup, Subcommand, ValueEnum};
 
 use crate::config::Settings;
 use crate::store::{self, format_time};
 use crate::webhook::deliveries::{self, Attempt, DeliveryDetail, DeliverySummary};
 use crate::webhook::send::Sender;
-use crate::webhook::{WebhookConfig, event};
+use crate::webhook::{WebhookConfig, event, mask_url_credentials};
 
 #[derive(Subcommand)]
 pub enum WebhooksCommand {
@@ -19,8 +19,8 @@ pub enum WebhooksCommand {
         /// Show only deliveries with this status
         #[arg(long, value_enum)]
         status: Option<Status>,
-        /// Show at most this many deliveries
-        #[arg(long, default_value_t = 100, value_name = "N")]
+        /// Show at most this many deliveries, 1 or more
+        #[arg(long, default_value_t = 100, value_name = "N", value_parser = parse_limit)]
         limit: u32,
         /// Print a JSON array instead of a table
         #[arg(long)]
@@ -40,9 +40,9 @@ pub enum WebhooksCommand {
     /// schedule starts over with its first attempt now. A running
     /// `partner-api serve` with a webhook URL sends them within about a
     /// second.
+    #[command(group = ArgGroup::new("deliveries").args(["id", "failed"]).required(true))]
     Retry {
         /// Delivery number or event id (evt_…), of any status
-        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
         id: Option<String>,
         /// Queue every failed delivery
         #[arg(long)]
@@ -50,7 +50,7 @@ pub enum WebhooksCommand {
         /// With --failed: only deliveries whose last attempt was at or after
         /// TIME (RFC 3339 such as 2026-03-01T12:00:00Z, a date such as
         /// 2026-03-01 in UTC, or an age such as 2h)
-        #[arg(long, requires = "failed", value_name = "TIME")]
+        #[arg(long, requires = "failed", conflicts_with = "id", value_name = "TIME")]
         since: Option<String>,
     },
     /// Send a signed `webhook.test` event to the configured URL and print the
@@ -116,9 +116,14 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
                     .map(|text| super::time_arg::parse("--since", text))
                     .transpose()?;
                 let queued = deliveries::retry_failed(&conn, since.as_deref())?;
+                let noun = if queued == 1 {
+                    "delivery"
+                } else {
+                    "deliveries"
+                };
                 writeln!(
                     out,
-                    "queued {queued} failed webhook deliveries for another attempt"
+                    "queued {queued} failed webhook {noun} for another attempt"
                 )?;
                 return Ok(());
             }
@@ -128,6 +133,13 @@ pub fn run(settings: &Settings, command: WebhooksCommand) -> anyhow::Result<()> 
             Ok(())
         }
         WebhooksCommand::Test => send_test(&mut out, settings),
+    }
+}
+
+fn parse_limit(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(0) | Err(_) => Err("expected a whole number of 1 or more".into()),
+        Ok(limit) => Ok(limit),
     }
 }
 
@@ -239,7 +251,7 @@ fn send_test(out: &mut impl Write, settings: &Settings) -> anyhow::Result<()> {
     let event_id = event::new_event_id();
     let body = event::webhook_test(&event_id, &format_time(SystemTime::now().into()));
 
-    writeln!(out, "POST {}", sender.config().url)?;
+    writeln!(out, "POST {}", mask_url_credentials(&sender.config().url))?;
     writeln!(out, "event      {event_id}")?;
     writeln!(
         out,

@@ -16,6 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::format_time;
+use crate::duration;
 
 /// The start of every issued key, so that a leaked key is recognisable in
 /// logs, pastes and secret scanners.
@@ -28,6 +29,9 @@ const DISPLAY_PREFIX_CHARS: usize = 12;
 const MAX_NAME_CHARS: usize = 64;
 /// A key that stops working within this time is listed as `expiring`.
 const EXPIRING_WITHIN: TimeDelta = TimeDelta::days(7);
+/// The shortest lifetime of a new key. It keeps a key from expiring
+/// before it is printed, and is short enough for tests of expiry.
+pub const MIN_LIFETIME: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -50,6 +54,18 @@ pub enum KeyError {
         option: &'static str,
         duration: String,
     },
+    #[error(
+        "a key's lifetime must be at least {}, not {lifetime}",
+        duration::format(MIN_LIFETIME)
+    )]
+    LifetimeTooShort { lifetime: String },
+    #[error(
+        "the current key of {name:?} was created with a lifetime of {lifetime}, shorter than \
+         the minimum of {}; give the new key a lifetime with --expires-in, such as \
+         --expires-in 90d",
+        duration::format(MIN_LIFETIME)
+    )]
+    InheritedLifetimeTooShort { name: String, lifetime: String },
     #[error("cannot read random bytes from the operating system: {0}")]
     Random(getrandom::Error),
     #[error("database error: {0}")]
@@ -110,6 +126,8 @@ pub struct IssuedKey {
     pub key: String,
     pub prefix: String,
     pub expires_at: Option<String>,
+    /// The time from creation to `expires_at`.
+    pub lifetime: Option<Duration>,
 }
 
 /// The outcome of a rotation.
@@ -117,8 +135,11 @@ pub struct IssuedKey {
 pub struct Rotation {
     pub new: IssuedKey,
     pub old_prefix: String,
-    /// When the replaced key stops working.
+    /// When the replaced key stops working, or stopped: an expired key
+    /// keeps its expiry.
     pub old_expires_at: String,
+    /// Whether the replaced key no longer works at the rotation's time.
+    pub old_stopped: bool,
 }
 
 /// One row of `keys list`. It carries no key and no hash.
@@ -170,8 +191,18 @@ fn add_duration(
         .filter(|end| end.year() <= 9999)
         .ok_or_else(|| KeyError::DurationTooLong {
             option,
-            duration: humantime::format_duration(duration).to_string(),
+            duration: duration::format(duration),
         })
+}
+
+/// Checks that a requested key lifetime is at least `MIN_LIFETIME`.
+pub fn check_lifetime(lifetime: Duration) -> Result<(), KeyError> {
+    if lifetime < MIN_LIFETIME {
+        return Err(KeyError::LifetimeTooShort {
+            lifetime: duration::format(lifetime),
+        });
+    }
+    Ok(())
 }
 
 /// The current key of a name: neither revoked nor replaced.
@@ -203,9 +234,14 @@ fn find_current(conn: &Connection, name: &str) -> rusqlite::Result<Option<Curren
 fn insert_key(
     conn: &Connection,
     name: &str,
-    expires_at: Option<String>,
+    lifetime: Option<Duration>,
     now: DateTime<Utc>,
 ) -> Result<(i64, IssuedKey), KeyError> {
+    let expires_at = match lifetime {
+        Some(lifetime) => Some(format_time(add_duration(now, lifetime, "--expires-in")?)),
+        None => None,
+    };
+
     let mut random = [0u8; KEY_RANDOM_BYTES];
     getrandom::fill(&mut random).map_err(KeyError::Random)?;
     let key = format!("{KEY_PREFIX}{}", hex::encode(random));
@@ -227,11 +263,13 @@ fn insert_key(
         key,
         prefix,
         expires_at,
+        lifetime,
     };
     Ok((conn.last_insert_rowid(), issued))
 }
 
-/// Creates a key named `name`, valid for `expires_in` or without end.
+/// Creates a key named `name`, valid for `expires_in` (at least
+/// `MIN_LIFETIME`) or without end.
 pub fn create(
     conn: &mut Connection,
     name: &str,
@@ -239,10 +277,9 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<IssuedKey, KeyError> {
     check_name(name)?;
-    let expires_at = match expires_in {
-        Some(duration) => Some(format_time(add_duration(now, duration, "--expires-in")?)),
-        None => None,
-    };
+    if let Some(lifetime) = expires_in {
+        check_lifetime(lifetime)?;
+    }
 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(existing) = find_current(&tx, name)? {
@@ -252,7 +289,7 @@ pub fn create(
             status,
         });
     }
-    let (_, issued) = insert_key(&tx, name, expires_at, now)?;
+    let (_, issued) = insert_key(&tx, name, expires_in, now)?;
     tx.commit()?;
     Ok(issued)
 }
@@ -260,7 +297,7 @@ pub fn create(
 /// Issues a new key for `name` and lets the current one work for `grace`
 /// more (or until its own expiry, when that comes first). Without
 /// `expires_in`, the new key gets the lifetime the old one was created
-/// with.
+/// with, which must be at least `MIN_LIFETIME`.
 pub fn rotate(
     conn: &mut Connection,
     name: &str,
@@ -274,21 +311,21 @@ pub fn rotate(
     };
 
     let lifetime = match (expires_in, &old.expires_at) {
-        (Some(duration), _) => Some(duration),
-        (None, Some(expires_at)) => lifetime_of(&old.created_at, expires_at),
+        (Some(lifetime), _) => {
+            check_lifetime(lifetime)?;
+            Some(lifetime)
+        }
+        (None, Some(expires_at)) => Some(inherited_lifetime(name, &old.created_at, expires_at)?),
         (None, None) => None,
-    };
-    let new_expires_at = match lifetime {
-        Some(duration) => Some(format_time(add_duration(now, duration, "--expires-in")?)),
-        None => None,
     };
     let grace_end = format_time(add_duration(now, grace, "--grace")?);
     let old_expires_at = match old.expires_at {
         Some(expires_at) if expires_at < grace_end => expires_at,
         _ => grace_end,
     };
+    let old_stopped = old_expires_at <= format_time(now);
 
-    let (new_id, new) = insert_key(&tx, name, new_expires_at, now)?;
+    let (new_id, new) = insert_key(&tx, name, lifetime, now)?;
     tx.execute(
         "UPDATE api_keys SET replaced_by = ?2, expires_at = ?3 WHERE id = ?1",
         params![old.id, new_id, old_expires_at],
@@ -298,15 +335,34 @@ pub fn rotate(
         new,
         old_prefix: old.prefix,
         old_expires_at,
+        old_stopped,
     })
 }
 
-/// Computes the time between two stored times, when both parse and the
-/// second is later.
-fn lifetime_of(created_at: &str, expires_at: &str) -> Option<Duration> {
-    let created = DateTime::parse_from_rfc3339(created_at).ok()?;
-    let expires = DateTime::parse_from_rfc3339(expires_at).ok()?;
-    (expires - created).to_std().ok()
+/// Computes the lifetime a key was created with, from its stored times.
+/// A lifetime under `MIN_LIFETIME`, possible for keys created before the
+/// minimum existed, or times that do not parse are an error, so that a
+/// rotation never issues a key that is expired on arrival.
+fn inherited_lifetime(
+    name: &str,
+    created_at: &str,
+    expires_at: &str,
+) -> Result<Duration, KeyError> {
+    let created = DateTime::parse_from_rfc3339(created_at).ok();
+    let expires = DateTime::parse_from_rfc3339(expires_at).ok();
+    let lifetime = created
+        .zip(expires)
+        .and_then(|(created, expires)| (expires - created).to_std().ok());
+    match lifetime {
+        Some(lifetime) if lifetime >= MIN_LIFETIME => Ok(lifetime),
+        _ => Err(KeyError::InheritedLifetimeTooShort {
+            name: name.to_string(),
+            lifetime: lifetime.map_or_else(
+                || format!("unknown length (from {created_at} to {expires_at})"),
+                duration::format,
+            ),
+        }),
+    }
 }
 
 /// Revokes every key of `name` that is not revoked yet, the current one and
@@ -536,6 +592,85 @@ mod tests {
 
         let rotation = rotate(&mut conn, "acme", Duration::from_secs(86400), None, now).unwrap();
         assert_eq!(rotation.old_expires_at, "2026-06-01T12:01:00.000Z");
+    }
+
+    #[test]
+    fn lifetime_under_a_second_is_rejected() {
+        let mut conn = database();
+        let now = at("2026-06-01T12:00:00Z");
+        for lifetime in [
+            Duration::ZERO,
+            Duration::from_millis(1),
+            Duration::from_millis(999),
+        ] {
+            let err = create(&mut conn, "acme", Some(lifetime), now).unwrap_err();
+            assert!(matches!(err, KeyError::LifetimeTooShort { .. }), "{err}");
+        }
+        assert!(create(&mut conn, "acme", Some(MIN_LIFETIME), now).is_ok());
+
+        let err = rotate(&mut conn, "acme", Duration::ZERO, Some(Duration::ZERO), now).unwrap_err();
+        assert!(matches!(err, KeyError::LifetimeTooShort { .. }), "{err}");
+    }
+
+    #[test]
+    fn rotation_rejects_an_inherited_tiny_lifetime() {
+        let mut conn = database();
+        let now = at("2026-06-01T12:00:00Z");
+        create(&mut conn, "acme", Some(Duration::from_secs(60)), now).unwrap();
+        // A key stored with a lifetime under the minimum.
+        conn.execute(
+            "UPDATE api_keys SET expires_at = '2026-06-01T12:00:00.001Z'",
+            [],
+        )
+        .unwrap();
+
+        let later = at("2026-06-01T13:00:00Z");
+        let err = rotate(&mut conn, "acme", Duration::from_secs(3600), None, later).unwrap_err();
+        assert!(
+            matches!(err, KeyError::InheritedLifetimeTooShort { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("lifetime of 1ms"), "{err}");
+        assert_eq!(list(&conn, later).unwrap().len(), 1, "a key was issued");
+
+        let explicit = Some(Duration::from_secs(86_400));
+        let rotation = rotate(
+            &mut conn,
+            "acme",
+            Duration::from_secs(3600),
+            explicit,
+            later,
+        )
+        .unwrap();
+        assert_eq!(
+            rotation.new.expires_at.as_deref(),
+            Some("2026-06-02T13:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn rotation_of_an_expired_key_says_so() {
+        let mut conn = database();
+        let now = at("2026-06-01T12:00:00Z");
+        create(&mut conn, "acme", Some(Duration::from_secs(60)), now).unwrap();
+
+        let later = at("2026-06-01T13:00:00Z");
+        let rotation = rotate(&mut conn, "acme", Duration::from_secs(3600), None, later).unwrap();
+        assert!(rotation.old_stopped);
+        assert_eq!(rotation.old_expires_at, "2026-06-01T12:01:00.000Z");
+        assert_eq!(
+            rotation.new.expires_at.as_deref(),
+            Some("2026-06-01T13:01:00.000Z")
+        );
+        assert_eq!(rotation.new.lifetime, Some(Duration::from_secs(60)));
+
+        let again = rotate(&mut conn, "acme", Duration::from_secs(10), None, later).unwrap();
+        assert!(
+            !again.old_stopped,
+            "the key replaced now works for the grace"
+        );
+        let at_once = rotate(&mut conn, "acme", Duration::ZERO, None, later).unwrap();
+        assert!(at_once.old_stopped, "a grace of 0s stops the key at once");
     }
 
     #[test]

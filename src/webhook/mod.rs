@@ -82,6 +82,23 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Masks the credentials of a URL such as `https://user:password@host/`,
+/// user included, because some services put a token there. A value
+/// without `scheme://` is masked the same way, so that an invalid URL in
+/// an error message keeps its password hidden too.
+pub fn mask_url_credentials(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((_, host)) = authority.rsplit_once('@') else {
+        return url.to_string();
+    };
+    format!("{scheme}********@{host}{path}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +110,29 @@ mod tests {
         assert!(check_url("ftp://example.com/").is_err());
         assert!(check_url("hooks.example.com/partner").is_err());
         assert!(check_url("https://").is_err());
+    }
+
+    #[test]
+    fn url_credentials_are_masked() {
+        assert_eq!(
+            mask_url_credentials("https://hooks:s3cret@example.com/in?x=1"),
+            "https://********@example.com/in?x=1"
+        );
+        assert_eq!(
+            mask_url_credentials("https://example.com/a@b"),
+            "https://example.com/a@b"
+        );
+        assert_eq!(
+            mask_url_credentials("https://token@example.com/"),
+            "https://********@example.com/"
+        );
+        assert_eq!(
+            mask_url_credentials("user:s3cret@example.com/in"),
+            "********@example.com/in"
+        );
+        assert_eq!(
+            mask_url_credentials("http://127.0.0.1:9/x"),
+            "http://127.0.0.1:9/x"
+        );
     }
 }

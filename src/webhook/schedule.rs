@@ -3,6 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::duration;
+
 /// Default delays before attempts 1, 2, 3 and so on: the first attempt
 /// is immediate and the last is about 33 hours after the event.
 pub const DEFAULT_SCHEDULE: [&str; 8] = ["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"];
@@ -28,19 +30,21 @@ const JITTER: f64 = 0.1;
 pub fn default_schedule() -> Vec<Duration> {
     DEFAULT_SCHEDULE
         .iter()
-        .map(|text| parse_duration(text).expect("the default schedule parses"))
+        .map(|text| parse_delay(text).expect("the default schedule parses"))
         .collect()
 }
 
-/// Parses a duration such as `0s`, `100ms`, `5m` or `2h`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let duration = humantime::parse_duration(text)
-        .map_err(|err| format!("{text:?} is not a duration such as 100ms, 5s, 5m or 2h ({err})"))?;
-    if duration > MAX_DELAY {
-        return Err(format!("{text:?} is longer than the maximum of 7 days"));
+/// Parses one delay of the schedule, at most 7 days.
+fn parse_delay(text: &str) -> Result<Duration, String> {
+    let delay = duration::parse(text)?;
+    if delay > MAX_DELAY {
+        return Err(format!(
+            "{:?} is longer than the maximum delay of {}",
+            text.trim(),
+            duration::format(MAX_DELAY)
+        ));
     }
-    Ok(duration)
+    Ok(delay)
 }
 
 /// Parses a comma-separated list of delays: the first is the wait before
@@ -51,7 +55,7 @@ pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
     }
     let schedule = text
         .split(',')
-        .map(parse_duration)
+        .map(parse_delay)
         .collect::<Result<Vec<_>, _>>()?;
     if schedule.len() > MAX_ATTEMPTS {
         return Err(format!(
@@ -62,13 +66,14 @@ pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
     Ok(schedule)
 }
 
-/// Parses the time limit of one attempt.
+/// Parses the time limit of one attempt: from 1ms to 10m.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let timeout = parse_duration(text)?;
+    let timeout = duration::parse(text)?;
     if timeout.is_zero() || timeout > MAX_TIMEOUT {
         return Err(format!(
-            "{:?} is outside the range from 1ms to 10m",
-            text.trim()
+            "{:?} is outside the range from 1ms to {}",
+            text.trim(),
+            duration::format(MAX_TIMEOUT)
         ));
     }
     Ok(timeout)
@@ -137,7 +142,8 @@ mod tests {
         assert!(err.contains("\"soon\""), "{err}");
         assert!(parse_schedule("").is_err());
         assert!(parse_schedule("0s,,5s").is_err());
-        assert!(parse_schedule("30d").is_err());
+        let err = parse_schedule("30d").unwrap_err();
+        assert!(err.contains("maximum delay of 7d"), "{err}");
         assert!(parse_schedule(&vec!["1s"; 101].join(",")).is_err());
     }
 
@@ -146,6 +152,8 @@ mod tests {
         assert_eq!(parse_timeout("15s").unwrap(), secs(15));
         assert!(parse_timeout("0s").is_err());
         assert!(parse_timeout("11m").is_err());
+        let err = parse_timeout("30d").unwrap_err();
+        assert_eq!(err, "\"30d\" is outside the range from 1ms to 10m");
     }
 
     #[test]

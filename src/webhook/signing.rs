@@ -11,6 +11,9 @@ use sha2::Sha256;
 
 /// The prefix of a Standard Webhooks signing secret.
 pub const SECRET_PREFIX: &str = "whsec_";
+/// The shortest key that Standard Webhooks 1.0.0 allows: 24 bytes, 192
+/// bits.
+pub const MIN_KEY_BYTES: usize = 24;
 
 /// A decoded signing key. Its `Debug` output never shows the key.
 #[derive(Clone)]
@@ -38,8 +41,13 @@ impl SigningSecret {
         let key = STANDARD
             .decode(encoded.trim())
             .map_err(|_| format!("the part after `{SECRET_PREFIX}` is not valid base64"))?;
-        if key.is_empty() {
-            return Err(format!("the key after `{SECRET_PREFIX}` is empty"));
+        if key.len() < MIN_KEY_BYTES {
+            return Err(format!(
+                "the key after `{SECRET_PREFIX}` decodes to {} bytes, fewer than the {MIN_KEY_BYTES} \
+                 that Standard Webhooks requires; create one with \
+                 `echo {SECRET_PREFIX}$(openssl rand -base64 32)`",
+                key.len()
+            ));
         }
         Ok(SigningSecret { key })
     }
@@ -65,13 +73,15 @@ mod tests {
     fn signature_matches_openssl() {
         // Computed independently with:
         //   printf '%s' 'evt_1.1700000000.{"a":1}' |
-        //     openssl dgst -sha256 -mac HMAC -macopt hexkey:$(printf 'test-key' | xxd -p) -binary |
+        //     openssl dgst -sha256 -mac HMAC -binary \
+        //       -macopt hexkey:$(printf 'test-signing-key-of-32-bytes-len' | xxd -p | tr -d '\n') |
         //     base64
-        let secret = SigningSecret::parse(&format!("whsec_{}", STANDARD.encode("test-key")))
-            .expect("valid secret");
+        let key = "test-signing-key-of-32-bytes-len";
+        let secret =
+            SigningSecret::parse(&format!("whsec_{}", STANDARD.encode(key))).expect("valid secret");
         assert_eq!(
             secret.sign("evt_1", 1_700_000_000, br#"{"a":1}"#),
-            "v1,ZgRewP3ykZzSfVyAfxk6zu0HX5Qvu8uKIh83milpRbE="
+            "v1,LLcthPpLBCsVccJvv1WaOko3rJN58SJR+StSpOdT2cs="
         );
     }
 
@@ -96,13 +106,26 @@ mod tests {
     }
 
     #[test]
-    fn empty_secret_is_rejected() {
+    fn short_key_is_rejected() {
         assert!(SigningSecret::parse("whsec_").is_err());
+        let err = SigningSecret::parse("whsec_c2hvcnQ=").unwrap_err();
+        assert!(err.contains("decodes to 5 bytes"), "{err}");
+        assert!(err.contains("fewer than the 24"), "{err}");
+        assert!(
+            !err.contains("c2hvcnQ"),
+            "the error repeats the secret: {err}"
+        );
+
+        let just_short = format!("whsec_{}", STANDARD.encode([7u8; 23]));
+        assert!(SigningSecret::parse(&just_short).is_err());
+        let minimum = format!("whsec_{}", STANDARD.encode([7u8; 24]));
+        assert!(SigningSecret::parse(&minimum).is_ok());
     }
 
     #[test]
     fn debug_hides_the_key() {
-        let secret = SigningSecret::parse("whsec_c2VjcmV0").unwrap();
-        assert_eq!(format!("{secret:?}"), "SigningSecret(6 bytes)");
+        let secret =
+            SigningSecret::parse(&format!("whsec_{}", STANDARD.encode([7u8; 32]))).unwrap();
+        assert_eq!(format!("{secret:?}"), "SigningSecret(32 bytes)");
     }
 }

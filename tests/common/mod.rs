@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use std::time::Instant;
 
 pub const KEY: &str = "test-integration-key";
 pub const E2E_KEY: &str = "test-e2e-key";
@@ -76,6 +77,21 @@ pub fn cli_with_closed_stdout(dir: &Path, db: &Path, args: &[&str]) -> Output {
         .expect("running partner-api")
 }
 
+/// Waits for a process that should exit at once, such as a server given
+/// invalid settings. After 30 seconds it kills the process and panics.
+pub fn wait_for_exit(mut child: Child, description: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{description} kept running");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// A temporary folder with a database path in it.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
@@ -132,6 +148,8 @@ pub struct Server {
     pub base: String,
     /// Lines the server logged after start-up.
     pub log: mpsc::Receiver<String>,
+    /// Lines the server logged before it listened.
+    pub startup_log: Vec<String>,
 }
 
 /// Options for starting a server.
@@ -202,6 +220,7 @@ impl Server {
                             child,
                             base: format!("http://{addr}"),
                             log,
+                            startup_log: seen,
                         };
                     }
                     seen.push(line);
