@@ -15,7 +15,7 @@ pub const MAX_NAME_LEN: usize = 200;
 /// Marker that makes a sub_id a test sub_id in test mode.
 pub const E2E_MARKER: &str = "-e2e-";
 
-/// What a syntactically valid sub_id still needs before it is accepted.
+/// The check that a syntactically valid sub_id still needs.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SubIdCheck {
     /// The sub_id must be the handle of a sub-profile of the creator.
@@ -24,13 +24,13 @@ pub enum SubIdCheck {
     TestBypass,
 }
 
-/// Why a sub_id was rejected, with the message a partner sees.
+/// The reason a sub_id was rejected, as the message sent to the partner.
 #[derive(Debug, PartialEq, Eq)]
 pub struct SubIdError(pub String);
 
 /// Checks that `sub_id` has the form `<creator_handle>-<suffix>` with a
-/// non-empty suffix of URL-safe characters, and tells whether test mode
-/// lets it through without a sub-profile.
+/// non-empty suffix of URL-safe characters, and returns whether test mode
+/// accepts it without a sub-profile.
 pub fn check_sub_id(
     creator_handle: &str,
     sub_id: &str,

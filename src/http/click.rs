@@ -20,7 +20,7 @@ use crate::{crawlers, domain};
 pub const DEFAULT_SOURCE: &str = "feed";
 /// `api_key_name` of the rows this route writes, since it takes no key.
 pub const PUBLIC_CALLER: &str = "public";
-/// Longest raw query stored in `query_string`. A longer one is stored as
+/// Maximum length of a raw query stored in `query_string`. A longer one is stored as
 /// its attribution parameters alone, so that a public URL cannot write
 /// unbounded rows.
 const MAX_STORED_QUERY: usize = 2048;
@@ -30,10 +30,11 @@ const MAX_STORED_QUERY: usize = 2048;
 /// browsers encode in URLs themselves (space, `"`, `<`, `>`, backtick).
 const LOCATION_ENCODE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
 
-/// Turns a stored apply URL into a `Location` header value. Imports accept
-/// any text after `http://` or `https://`, so control characters and
-/// non-ASCII text (an IRI) are percent-encoded as UTF-8. Existing `%`
-/// escapes are kept.
+/// Turns a stored apply URL into a `Location` header value. Imports store
+/// apply URLs in the URL parser's normalized, ASCII form, but rows written
+/// before that check may hold control characters or non-ASCII text (an
+/// IRI), so those are percent-encoded as UTF-8. Existing `%` escapes are
+/// kept.
 pub fn location(apply_url: &str) -> Result<HeaderValue, ApiError> {
     let encoded = utf8_percent_encode(apply_url, LOCATION_ENCODE).to_string();
     HeaderValue::from_str(&encoded)
