@@ -503,3 +503,26 @@ fn wrong_method_is_405_with_allow() {
     f.assert_rejected(&reply, 405, "method_not_allowed", None);
     assert_eq!(reply.header("allow"), Some("GET, HEAD"));
 }
+
+#[test]
+fn sub_profile_as_feed_handle_names_parent() {
+    let f = setup();
+    let reply = get(&f.server, "/partner/feed/jiloma-rthgip/xml", Some(KEY));
+    f.assert_rejected(&reply, 400, "unknown_creator", Some("creator_handle"));
+    let message = reply.json()["message"].as_str().unwrap().to_string();
+    assert!(message.contains("sub-profile of \"jiloma\""), "{message}");
+}
+
+#[test]
+fn empty_key_header_is_401() {
+    let f = setup();
+    let reply = post(
+        &f.server,
+        "/partner/clicks",
+        Some(""),
+        None,
+        &click_body("jiloma-rthgip"),
+    );
+    f.assert_rejected(&reply, 401, "unauthorized", Some("x-api-key"));
+    assert!(reply.json()["message"].as_str().unwrap().contains("empty"));
+}

@@ -112,9 +112,10 @@ pub fn run(settings: &Settings, command: KeysCommand) -> anyhow::Result<()> {
             let issued = keys::create(&mut conn, &name, expires_in, now)?;
             writeln!(out, "{}", issued.key)?;
             eprintln!(
-                "created key {:?} ({}…), {}",
+                "created key {:?} ({}…) in {}, {}",
                 issued.name,
                 issued.prefix,
+                settings.db.display(),
                 expiry_phrase(issued.expires_at.as_deref())
             );
             warn_if_short(&issued);

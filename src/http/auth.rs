@@ -66,8 +66,9 @@ impl Authenticator {
             return Err(ApiError::unauthorized("missing x-api-key header"));
         };
         let presented = match header.to_str() {
-            Ok(text) if !text.is_empty() => keys::hash_key(text),
-            _ => return Err(ApiError::unauthorized("invalid x-api-key")),
+            Ok("") => return Err(ApiError::unauthorized("x-api-key header is empty")),
+            Ok(text) => keys::hash_key(text),
+            Err(_) => return Err(ApiError::unauthorized("invalid x-api-key")),
         };
 
         if let Some(caller) = self.match_configured(&presented) {

@@ -54,18 +54,28 @@ pub fn resolve_attribution(
         None => None,
     };
 
-    let creator = reads::find_creator(conn, creator_handle)
-        .map_err(store::StoreError::from)?
-        .ok_or_else(|| {
-            ApiError::bad_field(
-                "unknown_creator",
-                "creator_handle",
-                format!(
-                    "creator_handle {:?} does not exist",
-                    excerpt(creator_handle)
-                ),
-            )
-        })?;
+    let Some(creator) =
+        reads::find_creator(conn, creator_handle).map_err(store::StoreError::from)?
+    else {
+        let parent =
+            reads::find_parent_handle(conn, creator_handle).map_err(store::StoreError::from)?;
+        let message = match parent {
+            Some(parent) => format!(
+                "creator_handle {creator_handle:?} is a sub-profile of {parent:?}, not a \
+                 parent creator; send {parent:?} as creator_handle and {creator_handle:?} \
+                 as sub_id"
+            ),
+            None => format!(
+                "creator_handle {:?} does not exist",
+                excerpt(creator_handle)
+            ),
+        };
+        return Err(ApiError::bad_field(
+            "unknown_creator",
+            "creator_handle",
+            message,
+        ));
+    };
 
     if let (Some(sub_id), Some(SubIdCheck::NeedsSubProfile)) = (sub_id, check) {
         let known =

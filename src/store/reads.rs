@@ -40,6 +40,17 @@ pub fn find_creator(conn: &Connection, handle: &str) -> rusqlite::Result<Option<
     .optional()
 }
 
+/// Finds the parent creator's handle of the sub-profile `handle`.
+pub fn find_parent_handle(conn: &Connection, handle: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached(
+        "SELECT parent.handle FROM profiles AS sub
+         JOIN profiles AS parent ON parent.id = sub.parent_id
+         WHERE sub.handle = ?1",
+    )?
+    .query_row([handle], |row| row.get(0))
+    .optional()
+}
+
 /// Tells whether `handle` is a sub-profile of the creator `creator_id`.
 pub fn is_sub_profile(conn: &Connection, creator_id: i64, handle: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM profiles WHERE handle = ?1 AND parent_id = ?2")?
