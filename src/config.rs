@@ -16,7 +16,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "partner.toml";
 pub const DEFAULT_DB: &str = "partner.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-/// Where an effective setting came from, for `config check`.
+/// The origin of an effective setting, for `config check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Flag,
@@ -118,7 +118,7 @@ pub struct Settings {
     /// Delays before attempt 1, 2, 3 and so on of each webhook delivery.
     pub webhook_schedule: Vec<Duration>,
     pub webhook_timeout: Duration,
-    /// Where each setting came from, by name, for `config check`.
+    /// The origin of each setting, by name, for `config check`.
     pub sources: BTreeMap<&'static str, Source>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,

@@ -39,7 +39,7 @@ impl ApiError {
         }
     }
 
-    /// A 400 about one field of the request.
+    /// Builds a 400 about one field of the request.
     pub fn bad_field(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message).with_field(field)
     }
@@ -76,7 +76,7 @@ impl ApiError {
         err
     }
 
-    /// A failure of our own, not the client's. The details go to the log,
+    /// Builds the error for a failure of our own, not the client's. The details go to the log,
     /// not to the client.
     pub fn internal(context: &str, err: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %err, "{context}");

@@ -38,7 +38,7 @@ const GZIP_INPUT_BYTES: usize = 64 * 1024;
 /// feed is fetched with an API key that shared caches do not see.
 const CACHE_CONTROL: &str = "private, no-cache";
 
-/// The value of a query parameter, decoded; the last one wins.
+/// Returns the decoded value of a query parameter. The last one wins.
 pub fn query_param(request: &Request<Incoming>, name: &str) -> Option<String> {
     let query = request.uri().query()?;
     form_urlencoded::parse(query.as_bytes())
@@ -47,7 +47,7 @@ pub fn query_param(request: &Request<Incoming>, name: &str) -> Option<String> {
         .last()
 }
 
-/// The base of public click URLs: the configured public URL, or the address
+/// Returns the base of public click URLs: the configured public URL, or the address
 /// the client reached this server at.
 pub fn base_url(state: &AppState, request: &Request<Incoming>) -> String {
     if let Some(url) = &state.settings.public_url {

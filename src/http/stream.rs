@@ -18,12 +18,12 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const CHANNEL_CHUNKS: usize = 4;
 /// How long the writer waits for the client to take one chunk before it
 /// gives up, so that a stalled client cannot hold a read connection and
-/// its snapshot forever. The wait covers more than one chunk's bytes:
-/// hyper takes the next chunk only when the socket is writable again, and
-/// the kernel may buffer megabytes before that, so a steady reader at a
-/// few KiB/s can wait over a minute for one chunk to be taken.
+/// its snapshot forever. The wait covers more than one chunk's bytes.
+/// Hyper takes the next chunk only when the socket is writable again, and
+/// the kernel may buffer megabytes before that. So a steady reader at a
+/// few KiB/s can wait over a minute before its next chunk is sent.
 const STALL_TIMEOUT: Duration = Duration::from_secs(180);
-/// Longest time one streamed body may take. It bounds how long a slow
+/// Maximum duration of one streamed body. It bounds how long a slow
 /// client holds a stream slot and a read snapshot, which keeps SQLite from
 /// checkpointing the WAL past it. A 126 MB feed needs about 140 KB/s to
 /// finish in time, and its gzip form (21 MB) about 24 KB/s.
