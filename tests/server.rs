@@ -34,6 +34,9 @@ fn sigterm_stops_cleanly() {
 
     let status = server.terminate();
     assert!(status.success(), "exit status {status}");
+    // Every connection closed, so SQLite checkpointed and removed the WAL.
+    let wal = workspace.path().join("partner.db-wal");
+    assert!(!wal.exists(), "{} was left behind", wal.display());
     assert_eq!(workspace.count("job_clicks"), 1);
 }
 

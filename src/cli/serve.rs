@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -10,6 +11,8 @@ use crate::http::{self, AppState, Authenticator};
 use crate::store::Store;
 use crate::webhook::{Wakeup, WebhookConfig, Worker, deliveries};
 
+/// How long shutdown waits for the database writer to finish its queue.
+const WRITER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// The API key that `serve --demo` accepts.
 pub const DEMO_KEY: &str = "demo-partner-key";
 /// The database `serve --demo` uses when none is configured.
@@ -75,6 +78,7 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
     let webhook_wakeup = Wakeup::new();
     let worker = start_webhook_worker(&settings, &store, &webhook_wakeup)?;
 
+    let writer_stopped = store.writer_stopped.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -103,6 +107,16 @@ pub fn run(mut overrides: Overrides, args: ServeArgs) -> anyhow::Result<()> {
     });
     if let Some(worker) = worker {
         worker.stop();
+    }
+    // Ends the tasks still holding database handles, then lets the writer
+    // commit what is queued and close, so that the WAL is checkpointed and
+    // removed before the process exits.
+    drop(runtime);
+    if !writer_stopped.wait(WRITER_STOP_TIMEOUT) {
+        tracing::warn!(
+            timeout = ?WRITER_STOP_TIMEOUT,
+            "the database writer did not stop in time"
+        );
     }
     served?;
     tracing::info!("stopped");

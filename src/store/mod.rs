@@ -7,13 +7,14 @@ pub mod reads;
 pub mod writer;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
-pub use writer::Writer;
+pub use writer::{Writer, WriterStopped};
 
 /// How long a connection waits for another one's write lock before it
 /// reports `SQLITE_BUSY`. Imports of large files hold the lock for seconds,
@@ -163,14 +164,20 @@ pub fn read_pool(path: &Path, size: u32) -> anyhow::Result<Pool> {
 pub struct Store {
     pub pool: Pool,
     pub writer: Writer,
+    /// Signals that the writer thread has ended, for a clean shutdown.
+    pub writer_stopped: Arc<WriterStopped>,
 }
 
 impl Store {
     pub fn open(path: &Path, synchronous_full: bool) -> anyhow::Result<Store> {
         let conn = open_writable(path, synchronous_full)?;
         let pool = read_pool(path, 16)?;
-        let writer = Writer::start(conn);
-        Ok(Store { pool, writer })
+        let (writer, writer_stopped) = Writer::start(conn);
+        Ok(Store {
+            pool,
+            writer,
+            writer_stopped: Arc::new(writer_stopped),
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 //! write, so an acknowledged write is a committed write.
 
 use std::any::Any;
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,26 @@ struct Job {
     reply: oneshot::Sender<Result<AnyValue, StoreError>>,
 }
 
+/// Reports when the writer thread has closed its connection, so that a
+/// process can wait for it before it exits. SQLite removes the `-wal` file
+/// when the last connection closes.
+pub struct WriterStopped(Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl WriterStopped {
+    /// Waits up to `timeout` for the writer thread to end, which happens
+    /// once every `Writer` handle is dropped. Returns whether it ended.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let receiver = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        !matches!(
+            receiver.recv_timeout(timeout),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        )
+    }
+}
+
 /// A handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
@@ -43,16 +64,22 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer thread on `conn`. The thread ends when every
     /// `Writer` handle has been dropped and the queue is drained.
-    pub fn start(conn: Connection) -> Writer {
+    pub fn start(conn: Connection) -> (Writer, WriterStopped) {
         if let Err(err) = conn.busy_timeout(BUSY_STEP) {
             tracing::warn!(error = %err, "cannot set the writer's busy timeout");
         }
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let (stopped_sender, stopped) = std::sync::mpsc::channel();
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, receiver))
+            .spawn(move || {
+                run(conn, receiver);
+                // The connection is closed by now; a receiver that is gone
+                // has nothing to wait for.
+                let _ = stopped_sender.send(());
+            })
             .expect("spawning the writer thread");
-        Writer { queue }
+        (Writer { queue }, WriterStopped(Mutex::new(stopped)))
     }
 
     /// Queues `write` and waits until the transaction that contains it
