@@ -155,7 +155,7 @@ fn invalid_listen_address_is_reported() {
 }
 
 #[test]
-fn held_write_lock_gives_503_not_a_late_201() {
+fn held_write_lock_gives_503() {
     let workspace = Workspace::new();
     workspace.import_fixtures();
     let server = Server::start(&workspace, ServerOptions::default());

@@ -17,7 +17,7 @@ use crate::store::{self, Pool, StoreError, keys};
 
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// Who made a request, as stored with its rows: `env:<VARIABLE>` for keys
+/// The identity of a request's key, as stored with its rows: `env:<VARIABLE>` for keys
 /// from the environment or the config file, `key:<name>` for stored keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller(pub String);

@@ -9,9 +9,9 @@ use hyper::body::Incoming;
 
 use super::error::ApiError;
 
-/// Most bytes of an oversized body read and discarded before the `413` is
+/// Maximum bytes of an oversized body read and discarded before the `413` is
 /// sent. A client that writes its whole body before reading the response
-/// sees the `413` instead of a reset connection, up to this size.
+/// receives the `413` instead of a reset connection, up to this size.
 const DRAIN_MAX_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How long a whole body may take to arrive, as a multiple of the header

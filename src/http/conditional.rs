@@ -40,10 +40,10 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
     gzip.or(wildcard).is_some_and(|quality| quality > 0.0)
 }
 
-/// Tells whether a GET or HEAD gets `304 Not Modified`, by the
-/// rules of RFC 9110 section 13.2.2: `If-None-Match` decides when present
-/// (weak comparison, `*` matches); only without it does `If-Modified-Since`
-/// count, at whole-second precision. An `If-None-Match` that does not parse
+/// Tells whether a GET or HEAD gets `304 Not Modified`, by the rules of
+/// RFC 9110 section 13.2.2. `If-None-Match` decides when present, with weak
+/// comparison and `*` matching anything. Only without it does
+/// `If-Modified-Since` count, at whole-second precision. An `If-None-Match` that does not parse
 /// matches nothing, and an unparsable date is ignored.
 pub fn is_not_modified(headers: &HeaderMap, etag: &str, last_modified: SystemTime) -> bool {
     if headers.contains_key(header::IF_NONE_MATCH) {

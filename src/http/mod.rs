@@ -46,7 +46,7 @@ pub fn full_body(bytes: impl Into<Bytes>) -> Body {
 /// How long shutdown waits for in-flight requests before it gives up.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// What every handler can reach.
+/// The state shared by every handler.
 pub struct AppState {
     pub store: Store,
     pub settings: Settings,

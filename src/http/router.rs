@@ -13,8 +13,8 @@ use crate::domain;
 
 pub const TEST_RUN_HEADER: &str = "x-partner-test-run-id";
 
-/// The routes, matched on the path alone so that a wrong method can be told
-/// apart from an unknown path.
+/// The routes, matched on the path alone so that a wrong method can be
+/// distinguished from an unknown path.
 enum Route<'a> {
     Feed {
         handle: &'a str,

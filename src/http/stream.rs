@@ -24,7 +24,7 @@ const CHANNEL_CHUNKS: usize = 4;
 /// few KiB/s can wait over a minute before its next chunk is sent.
 const STALL_TIMEOUT: Duration = Duration::from_secs(180);
 /// Maximum duration of one streamed body. It bounds how long a slow
-/// client holds a stream slot and a read snapshot, which keeps SQLite from
+/// client keeps a stream slot and a read snapshot, which keeps SQLite from
 /// checkpointing the WAL past it. A 126 MB feed needs about 140 KB/s to
 /// finish in time, and its gzip form (21 MB) about 24 KB/s.
 const MAX_TRANSFER: Duration = Duration::from_secs(15 * 60);

@@ -183,7 +183,7 @@ fn sub_profiles(
     Ok(pairs)
 }
 
-/// Where each creator's first row and each declared sub-profile's first
+/// The positions of each creator's first row and each declared sub-profile's first
 /// mention are, for messages about later rows that disagree.
 #[derive(Default)]
 struct Seen {
@@ -323,7 +323,7 @@ pub fn parse(file: &str, input: impl Read) -> Result<RawFile, RecordError> {
             Ok(true) => {}
             Err(err) => return Err(read_error(file, err, Some(&header))),
         }
-        // Spreadsheets save trailing rows of empty cells; they say nothing.
+        // Spreadsheets save trailing rows of empty cells; they carry no data.
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }

@@ -13,7 +13,7 @@ pub struct RawFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCreator {
-    /// Where the record is in its file, when the format is not the JSON
+    /// The record's position in its file, when the format is not the JSON
     /// layout (a CSV line, for example).
     #[serde(skip)]
     pub position: Option<Position>,

@@ -181,7 +181,7 @@ impl Store {
     }
 }
 
-/// The current time as stored: RFC 3339 UTC with milliseconds.
+/// Returns the current time as stored: RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     format_time(chrono::Utc::now())
 }

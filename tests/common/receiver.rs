@@ -112,7 +112,7 @@ impl Receiver {
         self.addr.port()
     }
 
-    /// Answers the next `count` requests with `status`.
+    /// Responds to the next `count` requests with `status`.
     pub fn fail_next(&self, count: usize, status: u16, retry_after: Option<&str>) {
         let mut state = self.shared.lock();
         state.behaviour.fail_next = count;
@@ -120,7 +120,7 @@ impl Receiver {
         state.behaviour.retry_after = retry_after.map(str::to_string);
     }
 
-    /// Holds requests open without an answer while `on`.
+    /// Keeps requests open without a response while `on`.
     pub fn hang(&self, on: bool) {
         self.shared.lock().behaviour.hang = on;
         self.shared.changed.notify_all();
